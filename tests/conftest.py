@@ -1,0 +1,179 @@
+"""Fixtures: an app on a real database (SQLite file, and PostgreSQL when
+``TEST_DATABASE_URL`` is set), a client, a CLI runner and API helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+
+from service import create_app
+from service.auth import create_token
+from service.cities import add_city
+from service.db import init_db, seed_topics
+from service.models import City, db
+from tests.dbutil import pg_base_url, pg_database
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "tests" / "data" / "questionnaires" / "omsk-2020.txt"
+
+BACKENDS = ["sqlite"] + (["postgresql"] if pg_base_url() else [])
+
+
+def base_config(database_url: str, tmp: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "DATABASE_URL": database_url,
+        "FEED_AUTHORITY": "test.example",
+        "BASE_URL": "http://test.example",
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for every test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    app = create_app(base_config(f"sqlite:///{path}", path.parent))
+    with app.app_context():
+        init_db()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    url = pg_database(f"asdg_test_{_worker()}")
+    app = create_app(base_config(url, Path()))
+    with app.app_context():
+        init_db()
+        db.engine.dispose()
+    yield url
+
+
+TABLES = ("entry_topics", "entry_changes", "entries", "api_tokens", "admin_users",
+          "subscriptions", "cities", "topics")  # fmt: skip
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "asdg.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(base_config(database_url, tmp_path))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(TABLES)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+            seed_topics()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+class Api:
+    """Calls to the JSON API with a city's token."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self.app = app
+        self.client = client
+
+    def city(self, slug: str = "omsk", name: str = "Омск") -> City:
+        with self.app.app_context():
+            city = add_city(slug, name, "Регион")
+            db.session.expunge(city)
+            return city
+
+    def token(self, slug: str | None = "omsk") -> str:
+        with self.app.app_context():
+            city = db.session.scalar(db.select(City).where(City.slug == slug)) if slug else None
+            return create_token(city, "test")[1]
+
+    def headers(self, token: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def post(self, path: str, body: Any, token: str | None) -> Any:
+        return self.client.post(path, json=body, headers=self.headers(token))
+
+    def put(self, path: str, body: Any, token: str | None) -> Any:
+        return self.client.put(path, json=body, headers=self.headers(token))
+
+    def patch(self, path: str, body: Any, token: str | None) -> Any:
+        return self.client.patch(path, json=body, headers=self.headers(token))
+
+    def delete(self, path: str, token: str | None) -> Any:
+        return self.client.delete(path, headers=self.headers(token))
+
+    def get(self, path: str, token: str | None = None, **params: Any) -> Any:
+        return self.client.get(path, query_string=params, headers=self.headers(token))
+
+
+@pytest.fixture
+def api(app: Flask, client: FlaskClient) -> Api:
+    return Api(app, client)
+
+
+def practice_body(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "Организационная деятельность: Омск, 2020",
+        "area": "Организационная деятельность",
+        "year": 2020,
+        "summary": "Планирование деятельности Администрации.\n\n- организация мероприятий",
+        "achievements": "Проведены Дельфийские игры в онлайн режиме.",
+        "plans": "Провести мероприятия Дня города.",
+        "assistance": "Обмен опытом с другими городами.",
+        "topics": ["organization-hr", "culture"],
+        "tags": ["онлайн"],
+        "status": "published",
+    }
+    body.update(over)
+    return body
+
+
+def event_body(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "День города Омска",
+        "starts_on": "2020-08-01",
+        "ends_on": "2020-08-02",
+        "format": "online",
+        "level": "municipal",
+        "location": "Омск",
+        "participants": 1200,
+        "summary": "Праздничные мероприятия в онлайн режиме.",
+        "results": "Трансляции посмотрели жители города.",
+        "topics": ["culture"],
+        "status": "published",
+    }
+    body.update(over)
+    return body

@@ -1,0 +1,34 @@
+"""Test databases: fresh SQLite files and PostgreSQL databases on the local server."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+PG_ENV = "TEST_DATABASE_URL"
+
+
+def pg_base_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+def pg_database(name: str) -> str:
+    """A fresh, empty PostgreSQL database called NAME on the test server; its URL."""
+    base = make_url(pg_base_url() or "")
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ValueError(name)
+    admin = base.set(drivername="postgresql", database=base.database or "postgres")
+    conninfo = admin.render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = base.set(drivername="postgresql+psycopg", database=name)
+    return url.render_as_string(hide_password=False)
