@@ -39,7 +39,9 @@ def base_config(database_url: str, tmp: Path) -> dict[str, Any]:
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """A database name part unique to this test process (xdist worker, parallel runs)."""
+    suffix = os.environ.get("TEST_DB_SUFFIX", "")
+    return suffix + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench`` runs every ``bench/*_bench.py`` module's ``main()``."""
