@@ -30,9 +30,7 @@ def create_token(city: City | None, label: str = "") -> tuple[ApiToken, str]:
     Returns the record and the plain token, which is not stored anywhere.
     """
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = ApiToken(
-        city_id=city.id if city else None, label=label, token_hash=_hash(plain)
-    )
+    record = ApiToken(city_id=city.id if city else None, label=label, token_hash=_hash(plain))
     db.session.add(record)
     db.session.commit()
     return record, plain

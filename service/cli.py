@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from service import auth, cities, db, importer
@@ -46,6 +46,7 @@ def friendly_errors(func: F) -> F:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema and load the topic list."""
     db.init_db()
@@ -64,12 +65,11 @@ def load_demo() -> list[Entry]:
         select(Entry.id).where(Entry.city_id == city.id, Entry.kind == Kind.PRACTICE).limit(1)
     ):
         return []
-    return importer.import_questionnaire(
-        DEMO_FILE.read_text(encoding="utf-8"), city, publish=True
-    )
+    return importer.import_questionnaire(DEMO_FILE.read_text(encoding="utf-8"), city, publish=True)
 
 
 @click.command("demo")
+@with_appcontext
 @friendly_errors
 def demo_command() -> None:
     """Load the sample Omsk note and its events (once)."""

@@ -88,9 +88,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
 
-    url = app.config["DATABASE_URL"] or "sqlite:///" + str(
-        Path(app.instance_path) / "asdg.sqlite3"
-    )
+    url = app.config["DATABASE_URL"] or "sqlite:///" + str(Path(app.instance_path) / "asdg.sqlite3")
     app.config["DATABASE_URL"] = normalise_database_url(url)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")

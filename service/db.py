@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_migrate import Migrate
 from flask_migrate import upgrade as alembic_upgrade
 from sqlalchemy import event, select
@@ -56,6 +56,5 @@ def init_db() -> None:
 
     Safe to run again on a database with data: migrations keep existing rows.
     """
-    with current_app.app_context():
-        alembic_upgrade(directory=MIGRATIONS)
-        seed_topics()
+    alembic_upgrade(directory=MIGRATIONS)
+    seed_topics()

@@ -169,9 +169,7 @@ def list_entries(
 ) -> Page:
     """Entries matching the filter, newest first; drafts only for their own city."""
     base = _filtered(select(Entry), flt, viewer)
-    total = db.session.scalar(
-        _filtered(select(func.count(Entry.id)), flt, viewer)
-    )
+    total = db.session.scalar(_filtered(select(func.count(Entry.id)), flt, viewer))
     items = db.session.scalars(
         base.order_by(Entry.updated.desc(), Entry.id.desc())
         .limit(per_page)
@@ -272,8 +270,9 @@ def record_deletion(entry: Entry, when: datetime | None = None) -> EntryChange:
             "city": {"slug": entry.city.slug, "name": entry.city.name},
             "url": entry_url(entry),
             "origin": entry.origin,
-            "source": {"id": entry.source_id, "title": entry.source_title,
-                       "url": entry.source_url} if entry.origin == Origin.MIRROR else None,
+            "source": {"id": entry.source_id, "title": entry.source_title, "url": entry.source_url}
+            if entry.origin == Origin.MIRROR
+            else None,
         },
     )
     db.session.add(change)

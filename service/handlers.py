@@ -46,8 +46,9 @@ def wants_json() -> bool:
     )
 
 
-def _answer(code: int, name: str, message: str, errors: Any = None,
-            headers: dict[str, str] | None = None) -> Response | tuple[Any, ...]:
+def _answer(
+    code: int, name: str, message: str, errors: Any = None, headers: dict[str, str] | None = None
+) -> Response | tuple[Any, ...]:
     if wants_json():
         payload: dict[str, Any] = {"code": code, "status": name, "message": message}
         if errors:

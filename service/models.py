@@ -284,4 +284,3 @@ class Subscription(db.Model):
     #: Work claim: a worker owns the subscription until the lease expires.
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column()
-

@@ -38,7 +38,7 @@ def base_config(database_url: str, tmp: Path) -> dict[str, Any]:
     }
 
 
-def _worker() -> str:
+def worker_name() -> str:
     """A database name part unique to this test process (xdist worker, parallel runs)."""
     suffix = os.environ.get("TEST_DB_SUFFIX", "")
     return suffix + os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -57,7 +57,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    url = pg_database(f"asdg_test_{_worker()}")
+    url = pg_database(f"asdg_test_{worker_name()}")
     app = create_app(base_config(url, Path()))
     with app.app_context():
         init_db()

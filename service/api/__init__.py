@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, render_template, request
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Flask, render_template, request
 from flask_smorest import Api
 
 from service.api.catalog import bp as catalog_bp

@@ -64,9 +64,7 @@ def one_of(choices: Any, names: str | None = None) -> validate.OneOf:
 
 
 def length(max_: int, min_: int | None = None) -> validate.Length:
-    return validate.Length(
-        min=min_, max=max_, error=f"Длина должна быть не больше {max_}."
-    )
+    return validate.Length(min=min_, max=max_, error=f"Длина должна быть не больше {max_}.")
 
 
 def int_range(min_: int, max_: int) -> validate.Range:

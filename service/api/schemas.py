@@ -59,7 +59,9 @@ class ContactSchema(BaseSchema):
 class EntryInSchema(BaseSchema):
     """Fields both kinds share."""
 
-    city = Str(validate=length(64), metadata={"description": "City slug; defaults to the token's city"})
+    city = Str(
+        validate=length(64), metadata={"description": "City slug; defaults to the token's city"}
+    )
     title = title_field()
     topics = List(Str(), validate=[length(30), _topic_codes], load_default=list)
     tags = List(Str(validate=[length(60), not_blank]), validate=length(30), load_default=list)

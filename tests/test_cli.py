@@ -1,0 +1,163 @@
+"""The command line, run through Flask's CLI runner on a real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from tests.conftest import Api
+
+DATA = Path(__file__).parent / "data" / "questionnaires"
+GOOD = sorted(p for p in DATA.glob("*.txt") if not p.name.startswith(("no-", "empty")))
+BAD = sorted(p for p in DATA.glob("*.txt") if p.name.startswith(("no-", "empty")))
+
+
+def invoke(runner: FlaskCliRunner, *args: str, input: str | None = None):
+    return runner.invoke(args=list(args), input=input, catch_exceptions=False)
+
+
+def test_init_db_is_repeatable(runner: FlaskCliRunner) -> None:
+    for _ in range(2):
+        result = invoke(runner, "init-db")
+        assert result.exit_code == 0 and "готова" in result.output
+
+
+def test_city_add_and_errors(runner: FlaskCliRunner, api: Api) -> None:
+    result = invoke(runner, "city", "add", "ulan-ude", "Улан-Удэ", "--region", "Бурятия")
+    assert result.exit_code == 0, result.output
+    cities = api.get("/api/v1/cities").json
+    assert cities == [{"slug": "ulan-ude", "name": "Улан-Удэ", "region": "Бурятия",
+                       "latitude": None, "longitude": None, "local": True,
+                       "instance_url": None}]  # fmt: skip
+    again = invoke(runner, "city", "add", "ulan-ude", "Улан-Удэ")
+    assert again.exit_code == 1 and "уже есть" in again.output
+    bad = invoke(runner, "city", "add", "Улан Удэ", "Улан-Удэ")
+    assert bad.exit_code == 1 and "[slug]" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_token_create_prints_a_working_token_once(runner: FlaskCliRunner, api: Api) -> None:
+    api.city("omsk", "Омск")
+    result = invoke(runner, "token", "create", "--city", "omsk", "--label", "сайт")
+    assert result.exit_code == 0
+    token = result.output.strip()
+    assert token.startswith("asdg_")
+    from tests.conftest import practice_body
+
+    assert api.post("/api/v1/practices", practice_body(), token).status_code == 201
+    operator = invoke(runner, "token", "create", "--all").output.strip()
+    assert api.post("/api/v1/practices", practice_body(city="omsk"), operator).status_code == 201
+    assert invoke(runner, "token", "create", "--city", "nowhere").exit_code == 1
+    neither = runner.invoke(args=["token", "create"])
+    assert neither.exit_code == 2
+
+
+def test_admin_create_with_password_stdin(runner: FlaskCliRunner, api: Api) -> None:
+    api.city("omsk", "Омск")
+    ok = invoke(runner, "admin", "create", "Admin@Omsk.example", "--city", "omsk",
+                "--password-stdin", input="секретный-пароль\n")  # fmt: skip
+    assert ok.exit_code == 0 and "admin@omsk.example" in ok.output
+    dup = invoke(runner, "admin", "create", "admin@omsk.example", "--city", "omsk",
+                 "--password-stdin", input="секретный-пароль\n")  # fmt: skip
+    assert dup.exit_code == 1
+    short = invoke(runner, "admin", "create", "b@omsk.example", "--city", "omsk",
+                   "--password-stdin", input="123\n")  # fmt: skip
+    assert short.exit_code == 1 and "[password]" in short.output
+    prompt = invoke(runner, "admin", "create", "c@omsk.example", "--city", "omsk",
+                    input="длинный-пароль\nдлинный-пароль\n")  # fmt: skip
+    assert prompt.exit_code == 0
+
+
+def test_demo_loads_the_omsk_note_once(runner: FlaskCliRunner, api: Api) -> None:
+    first = invoke(runner, "demo")
+    assert first.exit_code == 0
+    ids = first.output.split()
+    assert len(ids) >= 4 and all(i.startswith("tag:test.example,") for i in ids)
+    notes = api.get("/api/v1/practices", city="omsk").json
+    assert notes["total"] == 1
+    note = notes["items"][0]
+    assert note["year"] == 2020 and note["area"] == "Организационная деятельность"
+    assert "Дельфийские игры" in note["achievements"]
+    events = api.get("/api/v1/events", city="omsk").json["items"]
+    assert all(e["related"] == note["id"] for e in events)
+    assert any(e["format"] == "online" for e in events)
+    second = invoke(runner, "demo")
+    assert second.exit_code == 0 and "уже загружены" in second.output
+    assert api.get("/api/v1/practices").json["total"] == 1
+
+
+def test_import_sample_as_drafts_then_publish(runner: FlaskCliRunner, api: Api) -> None:
+    api.city("omsk", "Омск")
+    token = api.token("omsk")
+    result = invoke(runner, "practice", "import", str(DATA / "omsk-2020.txt"), "--city", "omsk")
+    assert result.exit_code == 0, result.output
+    lines = [line.split("\t") for line in result.output.strip().splitlines()]
+    kinds = [kind for kind, _ in lines]
+    assert kinds[0] == "practice" and kinds.count("event") >= 3
+    assert api.get("/api/v1/practices").json["total"] == 0  # drafts are not public
+    mine = api.get("/api/v1/practices", token).json["items"]
+    assert [m["status"] for m in mine] == ["draft"]
+    note = mine[0]
+    assert "строится по нескольким направлениям" in note["summary"]
+    assert "- организация и проведение работы" in note["summary"]
+    assert "большая помощь в организации работы" in note["assistance"]
+    events = api.get("/api/v1/events", token, per_page=50).json["items"]
+    titles = " ".join(e["title"] for e in events)
+    for words in ("Дельфийские игры", "Победы", "Дн"):
+        assert words in titles
+    assert {e["year"] for e in events} >= {2020}
+    published = invoke(runner, "practice", "import", str(DATA / "omsk-2020.txt"), "--city",
+                       "omsk", "--publish")  # fmt: skip
+    assert published.exit_code == 0
+    assert api.get("/api/v1/practices").json["total"] == 1
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)
+def test_import_variants(runner: FlaskCliRunner, api: Api, path: Path) -> None:
+    api.city("city", "Город")
+    result = invoke(runner, "practice", "import", str(path), "--city", "city", "--publish")
+    assert result.exit_code == 0, result.output
+    note = api.get("/api/v1/practices", city="city").json["items"][0]
+    assert 1990 <= note["year"] <= 2100
+    assert note["achievements"].strip()
+    assert "\r" not in note["summary"] + note["achievements"] + note["plans"]
+    assert "\ufeff" not in note["summary"] + note["title"]
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_unreadable_texts_write_nothing(runner: FlaskCliRunner, api: Api, path: Path) -> None:
+    api.city("city", "Город")
+    token = api.token("city")
+    result = invoke(runner, "practice", "import", str(path), "--city", "city")
+    assert result.exit_code == 1
+    assert "Ошибка [" in result.output and "Traceback" not in result.output
+    assert api.get("/api/v1/practices", token).json["total"] == 0
+    assert api.get("/api/v1/events", token).json["total"] == 0
+
+
+def test_import_errors_for_city_and_file(
+    runner: FlaskCliRunner, app: Flask, tmp_path: Path
+) -> None:
+    missing_city = invoke(runner, "practice", "import", str(DATA / "omsk-2020.txt"), "--city", "x")
+    assert missing_city.exit_code == 1 and "[city]" in missing_city.output
+    missing_file = runner.invoke(
+        args=["practice", "import", str(tmp_path / "no.txt"), "--city", "x"]
+    )
+    assert missing_file.exit_code == 2
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    invoke(runner, "city", "add", "x", "Икс")
+    result = invoke(runner, "practice", "import", str(empty), "--city", "x")
+    assert result.exit_code == 1 and "[text]" in result.output
+
+
+def test_import_reads_windows_1251(runner: FlaskCliRunner, api: Api, tmp_path: Path) -> None:
+    api.city("omsk", "Омск")
+    legacy = tmp_path / "omsk-cp1251.txt"
+    legacy.write_bytes((DATA / "omsk-2020.txt").read_text(encoding="utf-8").encode("cp1251"))
+    result = invoke(runner, "practice", "import", str(legacy), "--city", "omsk", "--publish")
+    assert result.exit_code == 0, result.output
+    assert "Дельфийские" in api.get("/api/v1/practices").json["items"][0]["achievements"]
