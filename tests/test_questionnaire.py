@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
@@ -11,17 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # the project is not installed into the venv
-    sys.path.insert(0, str(ROOT))
-
-from service.errors import QuestionnaireError  # noqa: E402
-from service.questionnaire import (  # noqa: E402
+from service.errors import QuestionnaireError
+from service.questionnaire import (
     ParsedEvent,
     ParsedQuestionnaire,
     parse_questionnaire,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "questionnaires"
 SAMPLE = DATA / "omsk-2020.txt"
 
