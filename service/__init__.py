@@ -14,6 +14,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.config import load_config
 
     load_config(app, test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Russian stays readable
 
     from service import api, cli, db, handlers, web
 

@@ -47,7 +47,6 @@ DEFAULTS: dict[str, Any] = {
     "FEED_PAGE_SIZE": 50,
     # HTTP
     "MAX_CONTENT_LENGTH": 1024 * 1024,
-    "JSON_AS_ASCII": False,
     # flask-smorest / OpenAPI
     "API_TITLE": "ASDG practice exchange",
     "API_VERSION": "v1",
