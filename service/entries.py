@@ -411,3 +411,11 @@ def resolve_city(principal: Principal, slug: str | None) -> City:
     if not principal.may_write(city.id):
         raise PermissionDeniedError("Ключ доступа выдан другому городу", field="city")
     return city
+
+
+def ensure_same_city(entry: Entry, slug: str | None, principal: Principal) -> None:
+    """An edit may repeat the entry's city but never move it to another one."""
+    if slug is None or slug == entry.city.slug:
+        return
+    resolve_city(principal, slug)  # 403 or 422 exactly as for a create
+    raise ValidationError("Город записи изменить нельзя", field="city")

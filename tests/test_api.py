@@ -279,3 +279,13 @@ def test_kind_mismatch_is_404(api: Api, omsk: str) -> None:
     note = api.post("/api/v1/practices", practice_body(), omsk).json
     assert api.get(f"/api/v1/events/{note['id']}").status_code == 404
     assert api.delete(f"/api/v1/events/{note['id']}", omsk).status_code == 404
+
+
+def test_an_entry_cannot_move_to_another_city(api: Api, omsk: str, tomsk: str) -> None:
+    note = api.post("/api/v1/practices", practice_body(), omsk).json
+    path = f"/api/v1/practices/{note['id']}"
+    assert api.patch(path, {"city": "omsk", "year": 2019}, omsk).status_code == 200
+    assert api.patch(path, {"city": "tomsk"}, omsk).status_code == 403
+    moved = api.patch(path, {"city": "tomsk"}, api.token(None))
+    assert moved.status_code == 422 and "city" in moved.json["errors"]["json"]
+    assert api.get(path).json["city"] == "omsk"

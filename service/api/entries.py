@@ -91,10 +91,7 @@ def entry_blueprint(
     def _write(entry_id: str, data: dict[str, Any]) -> Entry:
         principal = require_principal()
         entry = entries.get_entry_for_write(kind, entry_id, principal)
-        slug = data.pop("city", None)
-        if slug is not None and slug != entry.city.slug:
-            entries.resolve_city(principal, slug)  # 403 or 422 as for a create
-            raise entries.ValidationError("Город записи изменить нельзя", field="city")
+        entries.ensure_same_city(entry, data.pop("city", None), principal)
         return entries.update_entry(entry, data)
 
     return bp
