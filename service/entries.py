@@ -238,45 +238,40 @@ def snapshot(entry: Entry) -> dict[str, Any]:
     return data
 
 
-def record_change(entry: Entry) -> EntryChange:
-    """Append the entry's current published state to the change log."""
+def _log(entry: Entry, *, deleted: bool, at: datetime, data: dict[str, Any]) -> EntryChange:
     change = EntryChange(
         entry_uid=entry.uid,
         kind=entry.kind,
         city_id=entry.city_id,
         origin=entry.origin,
         topic_codes="," + ",".join(entry.topic_codes) + ",",
-        deleted=False,
-        at=entry.updated,
-        data=snapshot(entry),
+        deleted=deleted,
+        at=at,
+        data=data,
     )
     db.session.add(change)
     return change
+
+
+def record_change(entry: Entry) -> EntryChange:
+    """Append the entry's current published state to the change log."""
+    return _log(entry, deleted=False, at=entry.updated, data=snapshot(entry))
 
 
 def record_deletion(entry: Entry, when: datetime | None = None) -> EntryChange:
     """Append a tombstone (RFC 6721) for a published entry that is gone."""
-    change = EntryChange(
-        entry_uid=entry.uid,
-        kind=entry.kind,
-        city_id=entry.city_id,
-        origin=entry.origin,
-        topic_codes="," + ",".join(entry.topic_codes) + ",",
-        deleted=True,
-        at=when or utcnow(),
-        data={
-            "id": entry.uid,
-            "kind": entry.kind,
-            "city": {"slug": entry.city.slug, "name": entry.city.name},
-            "url": entry_url(entry),
-            "origin": entry.origin,
-            "source": {"id": entry.source_id, "title": entry.source_title, "url": entry.source_url}
-            if entry.origin == Origin.MIRROR
-            else None,
-        },
-    )
-    db.session.add(change)
-    return change
+    source = None
+    if entry.origin == Origin.MIRROR:
+        source = {"id": entry.source_id, "title": entry.source_title, "url": entry.source_url}
+    data = {
+        "id": entry.uid,
+        "kind": entry.kind,
+        "city": {"slug": entry.city.slug, "name": entry.city.name},
+        "url": entry_url(entry),
+        "origin": entry.origin,
+        "source": source,
+    }
+    return _log(entry, deleted=True, at=when or utcnow(), data=data)
 
 
 def refresh_search_text(entry: Entry) -> None:
