@@ -6,7 +6,7 @@ PYTHON ?= python3
 # Debian packages the test suite drives: a real browser and the RELAX NG validator.
 SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/jing
 
-.PHONY: run test lint format bench system-tools clean
+.PHONY: run test lint format bench bench-tools system-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,12 @@ format: $(STAMP)
 	$(BIN)/ruff format service feeds tests bench wsgi.py
 	$(BIN)/ruff check --fix service feeds tests bench wsgi.py
 
-bench: $(STAMP)
+# The load generator of the feeds benchmark (Debian's wrk); only `make bench` needs it.
+bench-tools:
+	@test -x /usr/bin/wrk || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+bench: $(STAMP) bench-tools
 	$(BIN)/python -m bench
 
 clean:

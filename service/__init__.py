@@ -16,11 +16,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Russian stays readable
 
-    from service import api, cli, db, handlers, web
+    from service import api, cli, db, feedviews, handlers, web
 
     db.init_app(app)
     api.init_app(app)
     web.init_app(app)
+    feedviews.init_app(app)
     cli.init_app(app)
     handlers.init_app(app)
     return app

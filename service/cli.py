@@ -152,5 +152,8 @@ def practice_import(file: Path, slug: str, publish: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, demo_command, city_cli, token_cli, admin_cli, practice_cli):
+    from service.mirror_cli import COMMANDS as MIRROR_COMMANDS  # here: it imports this module
+
+    for command in (init_db_command, demo_command, city_cli, token_cli, admin_cli, practice_cli,
+                    *MIRROR_COMMANDS):  # fmt: skip
         app.cli.add_command(command)

@@ -29,7 +29,7 @@ from service.models import (
     utcnow,
 )
 from service.render import entry_html
-from service.search import stem_text, stems
+from service.search import matching_ids, stem_text
 
 PRACTICE_FIELDS = ("area", "year", "summary", "achievements", "plans", "assistance", "body")
 EVENT_FIELDS = (
@@ -151,8 +151,7 @@ def _filtered(query: Select[Any], flt: EntryFilter, viewer: Principal | None) ->
     if flt.origin:
         query = query.where(Entry.origin == flt.origin)
     if flt.q:
-        for s in stems(flt.q):
-            query = query.where(Entry.search_text.contains(f" {s}", autoescape=True))
+        query = query.where(Entry.id.in_(matching_ids(flt.q)))
     visible = Entry.status == Status.PUBLISHED
     if viewer is not None and viewer.operator:
         visible = or_(visible, Entry.origin == Origin.LOCAL)

@@ -25,6 +25,12 @@ class ServiceError(Exception):
         self.field = field
 
 
+class BadRequestError(ServiceError):
+    """A malformed request that is not a record (e.g. a feed's query string)."""
+
+    status_code = 400
+
+
 class ValidationError(ServiceError):
     """Input that does not satisfy the rules of a record."""
 

@@ -10,7 +10,9 @@ from flask_smorest import Api
 
 from service.api.catalog import bp as catalog_bp
 from service.api.entries import events_bp, practices_bp
+from service.api.search import bp as search_bp
 from service.api.security import BEARER_SCHEME
+from service.api.subscriptions import bp as subscriptions_bp
 from service.errors import ServiceError
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -72,5 +74,7 @@ def init_app(app: Flask) -> None:
     )
     for bp in (practices_bp, events_bp, catalog_bp):
         api.register_blueprint(bp)
+    api.register_blueprint(search_bp)
+    api.register_blueprint(subscriptions_bp)
     app.register_blueprint(docs_bp)
     app.before_request(_require_json)

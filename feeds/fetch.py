@@ -1,0 +1,480 @@
+"""Fetching feeds over HTTP: one httpx client, bounded in every direction.
+
+* Conditional GET (``If-None-Match``/``If-Modified-Since``); a 304 is a value
+  (:class:`NotModified`), not an exception.
+* gzip, decoded here chunk by chunk with a bounded output, so a compressed
+  bomb cannot grow past ``max_bytes`` either.
+* Redirects followed by hand, at most ``max_redirects`` times, loops refused;
+  when every hop was permanent (301/308) the result names the new URL.
+* ``timeout`` bounds the whole fetch, redirects included: every socket wait is
+  cut to what is left of it, so a server that drips one byte at a time is cut
+  too. ``max_bytes`` bounds the body, compressed and decompressed; the body
+  is streamed and reading stops at the limit.
+* SSRF guard: unless ``allow_private``, the host is resolved here and only a
+  public address is connected to (private, loopback, link-local, multicast,
+  reserved and other non-global addresses are refused), so the check is made
+  on the address actually used (no DNS rebinding between check and connect)
+  and again for every redirect and every new connection.
+
+Errors are :mod:`feeds.errors` exceptions with a Russian message for admins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpcore
+import httpx
+
+from feeds.errors import (
+    BlockedAddressError,
+    FeedGoneError,
+    FetchError,
+    FetchTimeoutError,
+    HTTPStatusError,
+    RedirectError,
+    TooLargeError,
+)
+from feeds.urls import is_http_url, resolve
+
+ACCEPT = (
+    "application/atom+xml, application/feed+json;q=0.95, application/rss+xml;q=0.9, "
+    "application/json;q=0.8, application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.5, */*;q=0.1"
+)
+REDIRECTS = {301, 302, 303, 307, 308}
+PERMANENT = {301, 308}
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    timeout: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    allow_private: bool = False
+    user_agent: str = "asdg-exchange/0.1 (ASDG practice exchange feed mirror)"
+    #: Connections kept open per client (shared by the threads that use it).
+    max_connections: int = 32
+
+
+@dataclass(frozen=True)
+class Fetched:
+    #: The URL the body came from (after redirects).
+    url: str
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    cache_control: str | None
+    retry_after: str | None
+    #: The new address when every redirect on the way was permanent.
+    permanent_url: str | None = None
+
+
+@dataclass(frozen=True)
+class NotModified:
+    url: str
+    etag: str | None
+    last_modified: str | None
+    cache_control: str | None
+    retry_after: str | None
+    permanent_url: str | None = None
+
+
+# -- the whole-fetch deadline, per thread ------------------------------------
+
+_local = threading.local()
+
+
+def _remaining(timeout: float | None) -> float | None:
+    """``timeout`` cut to what is left of the current fetch's deadline."""
+    deadline: float | None = getattr(_local, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[float]:
+    _local.deadline = time.monotonic() + seconds
+    try:
+        yield _local.deadline
+    finally:
+        _local.deadline = None
+
+
+# -- the SSRF guard: resolve, check, connect to the checked address ------------
+
+
+def is_public_address(address: str) -> bool:
+    """True for a globally routable unicast address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is not None:
+            return is_public_address(str(mapped))
+    return ip.is_global and not (
+        ip.is_multicast
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+class _GuardedStream(httpcore.NetworkStream):
+    """A socket stream whose every wait is cut to the fetch deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        tls = self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout))
+        return _GuardedStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self._inner = httpcore.SyncBackend()
+
+    def _allowed(self, address: str) -> bool:
+        return self.allow_private or is_public_address(address)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as e:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {e}") from e
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        allowed = [a for a in addresses if self._allowed(a)]
+        if not allowed:
+            raise BlockedAddressError(
+                f"Адрес {host} ({', '.join(addresses) or '—'}) не публичный: "
+                "ленты с частных, локальных и служебных адресов не загружаются "
+                "(MIRROR_ALLOW_PRIVATE_ADDRESSES)"
+            )
+        error: Exception | None = None
+        for address in allowed:
+            try:
+                stream = self._inner.connect_tcp(
+                    address, port, _remaining(timeout), local_address, socket_options
+                )
+            except httpcore.ConnectError as e:
+                error = e
+                continue
+            peer = stream.get_extra_info("server_addr")
+            if not peer or not self._allowed(str(peer[0])):
+                stream.close()
+                raise BlockedAddressError(f"Соединение с {host} ушло на непубличный адрес")
+            return _GuardedStream(stream)
+        assert error is not None
+        raise error
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not used for feeds")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+_EXCEPTIONS: tuple[tuple[type[Exception], type[Exception]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+)
+
+
+@contextlib.contextmanager
+def _httpx_errors() -> Iterator[None]:
+    """httpcore's exceptions as httpx's (what httpx's own transport does)."""
+    try:
+        yield
+    except Exception as e:
+        for source, target in _EXCEPTIONS:
+            if isinstance(e, source):
+                raise target(str(e)) from e
+        raise
+
+
+class _ResponseStream(httpx.SyncByteStream):
+    def __init__(self, inner: Iterable[bytes]) -> None:
+        self._inner = inner
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _httpx_errors():
+            yield from self._inner
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context (with the CA bundle) per process: loading it costs ~40 ms."""
+    return httpx.create_ssl_context()
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """httpx's default transport, on a network backend with the SSRF guard."""
+
+    def __init__(self, *, allow_private: bool, max_connections: int = 32) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=_ssl_context(),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=30.0,
+            network_backend=_GuardedBackend(allow_private),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _httpx_errors():
+            response = self._pool.handle_request(core_request)
+        assert isinstance(response.stream, Iterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_ResponseStream(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+# -- the fetcher -----------------------------------------------------------------
+
+
+class Fetcher:
+    """One HTTP client (connection pool, keep-alive); safe to share between threads."""
+
+    def __init__(self, options: FetchOptions | None = None) -> None:
+        self.options = options or FetchOptions()
+        self._client = httpx.Client(
+            transport=GuardedTransport(
+                allow_private=self.options.allow_private,
+                max_connections=self.options.max_connections,
+            ),
+            timeout=httpx.Timeout(self.options.timeout),
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> Fetched | NotModified:
+        """GET ``url``; raises :class:`feeds.errors.FetchError` subclasses."""
+        options = self.options
+        try:
+            with _deadline(options.timeout):
+                return self._follow(url, etag, last_modified)
+        except httpx.TimeoutException as e:
+            raise FetchTimeoutError(
+                f"Лента не загрузилась за {options.timeout:g} с (MIRROR_TIMEOUT)"
+            ) from e
+        except httpx.HTTPError as e:
+            raise FetchError(f"Ошибка соединения: {e or type(e).__name__}") from e
+
+    def _headers(self, etag: str | None, last_modified: str | None) -> dict[str, str]:
+        headers = {
+            "User-Agent": self.options.user_agent,
+            "Accept": ACCEPT,
+            "Accept-Encoding": "gzip",
+        }
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return headers
+
+    def _follow(
+        self, url: str, etag: str | None, last_modified: str | None
+    ) -> Fetched | NotModified:
+        seen = {url}
+        permanent = True
+        for _hop in range(self.options.max_redirects + 1):
+            if not is_http_url(url):
+                raise RedirectError(f"Адрес ленты не http(s): {url[:200]}")
+            request = self._client.build_request(
+                "GET", url, headers=self._headers(etag, last_modified)
+            )
+            response = self._client.send(request, stream=True)
+            try:
+                if response.status_code in REDIRECTS:
+                    target = resolve(url, response.headers.get("location", ""))
+                    if target == url or target in seen:
+                        raise RedirectError("Перенаправления ведут по кругу")
+                    seen.add(target)
+                    permanent = permanent and response.status_code in PERMANENT
+                    url = target
+                    _drain(response)
+                    continue
+                return self._answer(url, response, permanent and len(seen) > 1)
+            finally:
+                response.close()
+        raise RedirectError(
+            f"Больше {self.options.max_redirects} перенаправлений подряд (MIRROR_MAX_REDIRECTS)"
+        )
+
+    def _answer(self, url: str, response: httpx.Response, moved: bool) -> Fetched | NotModified:
+        headers = response.headers
+        common: dict[str, Any] = {
+            "url": url,
+            "etag": headers.get("etag"),
+            "last_modified": headers.get("last-modified"),
+            "cache_control": headers.get("cache-control"),
+            "retry_after": headers.get("retry-after"),
+            "permanent_url": url if moved else None,
+        }
+        status = response.status_code
+        if status == 304:
+            _drain(response)
+            return NotModified(**common)
+        if status == 410:
+            raise FeedGoneError("Лента удалена на сервере-источнике (410 Gone)", status=410)
+        if status >= 400 or status < 200:
+            raise HTTPStatusError(
+                f"Сервер ответил ошибкой {status} {response.reason_phrase}".rstrip(),
+                status=status,
+                retry_after=_seconds(headers.get("retry-after")),
+            )
+        body = read_body(response, self.options.max_bytes)
+        return Fetched(body=body, content_type=headers.get("content-type"), **common)
+
+
+def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
+    """Read a short body to its end, so the kept-alive connection can serve the next request.
+
+    (Closing a response before its end closes the connection.) A longer body
+    is left unread: the connection is dropped instead.
+    """
+    size = 0
+    for chunk in response.iter_raw(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            break
+
+
+def _seconds(value: str | None) -> float | None:
+    return float(value) if value and value.strip().isdigit() else None
+
+
+def _too_large(limit: int) -> TooLargeError:
+    return TooLargeError(f"Лента больше {limit} байт (MIRROR_MAX_FEED_BYTES)")
+
+
+def read_body(response: httpx.Response, limit: int) -> bytes:
+    """The body, decoded from gzip, never more than ``limit`` bytes either way."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise _too_large(limit)
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        decoder: Any = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        decoder = zlib.decompressobj()
+    elif encoding in ("identity", ""):
+        decoder = None
+    else:
+        raise FetchError(f"Неизвестное сжатие ответа: {encoding[:40]}")
+    parts: list[bytes] = []
+    raw = size = 0
+    try:
+        for chunk in response.iter_raw(CHUNK):
+            _remaining(None)  # a drip feed is cut between chunks too
+            raw += len(chunk)
+            if raw > limit:
+                raise _too_large(limit)
+            if decoder is None:
+                parts.append(chunk)
+                size = raw
+                continue
+            data = chunk
+            while data:
+                out = decoder.decompress(data, limit - size + 1)
+                size += len(out)
+                if size > limit:
+                    raise _too_large(limit)
+                parts.append(out)
+                data = decoder.unconsumed_tail
+        if decoder is not None:
+            parts.append(decoder.flush())
+    except zlib.error as e:
+        raise FetchError("Повреждённые сжатые данные (gzip)") from e
+    except httpcore.TimeoutException as e:
+        raise httpx.ReadTimeout(str(e)) from e
+    return b"".join(parts)

@@ -1,0 +1,59 @@
+"""Small pure helpers for the URLs of feeds and the sites that publish them."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+def is_http_url(url: str) -> bool:
+    """An absolute http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError:
+        return False
+    return parts.scheme in DEFAULT_PORTS and bool(parts.hostname)
+
+
+def origin_of(url: str | None) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, lowercase, default port left out.
+
+    This is how a site is named throughout mirroring: two URLs belong to the
+    same site when their origins are equal.
+    """
+    if not url or not is_http_url(url):
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port is None or port == DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def resolve(base: str, href: str) -> str:
+    """``href`` made absolute against ``base`` (fragment dropped)."""
+    return urljoin(base, href.strip()).split("#", 1)[0]
+
+
+def slug_from_host(url: str, *, max_length: int = 64) -> str:
+    """A city-style slug for a site.
+
+    ``https://www.news.example.org:8080/x`` gives ``news-example-org``.
+    """
+    host = host_of(url)
+    host = host.removeprefix("www.")
+    slug = SLUG_JUNK.sub("-", host).strip("-") or "feed"
+    if not slug[0].isalpha():
+        slug = "site-" + slug
+    return slug[:max_length].rstrip("-")

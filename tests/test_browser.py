@@ -1,0 +1,202 @@
+"""The site in a real browser: Debian's Chromium driven by Playwright, against the app
+served by a real HTTP server on 127.0.0.1, with CSRF protection on as in production.
+
+Screenshots of the main pages go to tests/screenshots/ (not committed) for a person
+to look at.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from service import create_app
+from service.auth import create_admin
+from service.cli import load_demo
+from service.entries import get_city
+from service.models import db
+from tests.conftest import Api, base_config, event_body, practice_body
+from tests.test_search import add_mirrored
+
+pytestmark = [
+    pytest.mark.browser,
+    # One real database is enough here; search and pages are tested on both elsewhere.
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+EMAIL, PASSWORD = "admin@omsk.example", "correct horse 1"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (make system-tools)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, str]]:
+    """The app with CSRF on, served on 127.0.0.1; an Omsk admin exists."""
+    app = create_app(base_config(database_url, tmp_path) | {"WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        load_demo()  # the Omsk sample note and its events, published
+        create_admin(EMAIL, get_city("omsk"), PASSWORD)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_admin_posts_finds_edits_and_deletes_a_note(site: tuple[Flask, str], page: Page) -> None:
+    _, base = site
+    page.goto(f"{base}/admin/")
+    expect(page).to_have_title("Вход для администраторов — Обмен опытом АСДГ")
+    page.get_by_label("Электронная почта").fill(EMAIL)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_role("heading", name="Кабинет: Омск")).to_be_visible()
+
+    # A form with a mistake: the message is next to the field, the text stays.
+    page.get_by_role("link", name="Новая практика").click()
+    page.get_by_label("Заголовок").fill("Культура онлайн: Омск, 2021")
+    page.get_by_label("Направление деятельности").fill("Отдел культуры")
+    page.get_by_role("spinbutton", name="Год").fill("1800")
+    page.get_by_label("Чем занимается подразделение").fill("Праздники и фестивали города.")
+    page.get_by_label("Что сделано за год").fill("Проведены Дельфийские игры в онлайн режиме.")
+    page.get_by_label("Культура", exact=True).check()
+    page.get_by_label("Метки").fill("онлайн, фестиваль")
+    page.get_by_label("Опубликовать").check()
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page.locator("#year-error")).to_have_text("Допустимо от 1990 до 2100.")
+    expect(page.get_by_label("Заголовок")).to_have_value("Культура онлайн: Омск, 2021")
+    expect(page.get_by_label("Культура", exact=True)).to_be_checked()
+    shot(page, "admin-form-errors")
+
+    page.get_by_role("spinbutton", name="Год").fill("2021")
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page.get_by_role("status")).to_contain_text("сохранено и опубликовано")
+
+    # On the overview, and in the feed.
+    page.goto(f"{base}/")
+    card = page.locator("article.card", has_text="Культура онлайн: Омск, 2021")
+    expect(card).to_be_visible()
+    shot(page, "overview")
+    feed = page.request.get(f"{base}/feeds/all.atom")
+    assert feed.ok and "application/atom+xml" in feed.headers["content-type"]
+    assert "Культура онлайн: Омск, 2021" in feed.text()
+
+    # Found by another form of the words, highlighted.
+    page.get_by_role("link", name="Поиск", exact=True).click()
+    page.get_by_label("Слова для поиска").fill("дельфийских игр")
+    page.get_by_role("button", name="Найти").click()
+    result = page.locator("article.card", has_text="Культура онлайн: Омск, 2021")
+    expect(result.locator("mark").first).to_have_text("Дельфийские")
+    shot(page, "search")
+
+    # The note's page: sections under their questions.
+    result.get_by_role("link", name="Культура онлайн: Омск, 2021").click()
+    expect(page.get_by_role("heading", name="Что удалось сделать в 2021 году")).to_be_visible()
+    expect(page.get_by_role("heading", name="Та же тема в других городах")).to_be_visible()
+    shot(page, "practice")
+
+    # Edit it.
+    page.get_by_role("link", name="Редактировать").click()
+    page.get_by_label("Заголовок").fill("Культура и игры онлайн: Омск, 2021")
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page.get_by_role("status")).to_contain_text("Культура и игры онлайн")
+    page.goto(f"{base}/")
+    expect(page.get_by_role("link", name="Культура и игры онлайн: Омск, 2021")).to_be_visible()
+    note_url = page.get_by_role("link", name="Культура и игры онлайн: Омск, 2021").get_attribute(
+        "href"
+    )
+
+    # Delete it.
+    page.goto(f"{base}/admin/")
+    page.get_by_role("link", name="Удалить «Культура и игры онлайн: Омск, 2021»").click()
+    page.get_by_role("button", name="Удалить").click()
+    expect(page.get_by_role("status")).to_contain_text("удалено")
+    response = page.goto(f"{base}{note_url}")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Страница не найдена")).to_be_visible()
+    assert "deleted-entry" in page.request.get(f"{base}/feeds/all.atom").text()
+
+
+def test_main_pages_on_a_phone(site: tuple[Flask, str], browser: Browser) -> None:
+    app, base = site
+    api = Api(app, app.test_client())
+    api.city("tomsk", "Томск")
+    token = api.token("tomsk")
+    api.post("/api/v1/practices", practice_body(title="Томск: культура онлайн"), token)
+    api.post("/api/v1/events", event_body(title="Томск: День города"), token)
+    add_mirrored(app, "Иркутск: фестиваль на Байкале", "Дельфийские игры.", topics=["culture"])
+    context = browser.new_context(viewport=PHONE, locale="ru-RU", is_mobile=True)
+    page = context.new_page()
+    try:
+        for name, path in [
+            ("phone-overview", "/"),
+            ("phone-practice", "/practices/1"),
+            ("phone-event", "/events/2"),
+            ("phone-city", "/cities/omsk"),
+            ("phone-topic", "/topics/culture"),
+            ("phone-search", "/search?q=мероприятие"),
+            ("phone-chart", "/overview"),
+        ]:
+            response = page.goto(f"{base}{path}")
+            assert response is not None and response.status == 200, path
+            # Readable on a phone: nothing wider than the screen except scrollable tables/charts.
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, (path, overflow)
+            shot(page, name)
+        page.set_viewport_size(DESKTOP)
+        page.goto(f"{base}/overview")
+        expect(page.locator("svg.chart")).to_have_count(2)
+        shot(page, "chart")
+    finally:
+        context.close()
