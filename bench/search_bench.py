@@ -11,6 +11,7 @@ Target: 95th percentile under 50 ms.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import statistics
@@ -27,9 +28,10 @@ from werkzeug.serving import make_server
 
 from service import create_app
 from service.db import init_db
-from service.entries import EntryFilter
+from service.entries import TEXT_FIELDS, EntryFilter
 from service.models import City, Entry, Topic, db, entry_topics
 from service.search import search_entries, stem_text
+from service.topics import TOPICS
 
 ENTRIES = int(os.environ.get("SEARCH_BENCH_ENTRIES", "100000"))
 QUERIES = 400
@@ -113,7 +115,8 @@ LEXICON = (
     ("бизнес-инкубатор", "бизнес-инкубатора"), ("благотворительность", "благотворительной"),
     ("блокада", "блокады", "блокадного"), ("велодорожка", "велодорожки", "велодорожек"),
     ("видеонаблюдение", "видеонаблюдения"), ("водоотведение", "водоотведения"),
-    ("водопровод", "водопровода", "водопроводных"), ("военно-патриотический", "военно-патриотических"),
+    ("водопровод", "водопровода", "водопроводных"),
+    ("военно-патриотический", "военно-патриотических"),
     ("газификация", "газификации"), ("геоинформационная", "геоинформационной"),
     ("гимназия", "гимназии", "гимназий"), ("голосование", "голосования", "голосованию"),
     ("госпиталь", "госпиталя", "госпиталей"), ("градостроительный", "градостроительного"),
@@ -258,39 +261,47 @@ def populate(count: int, rng: random.Random) -> None:
                 )
             # The same words as service.entries.refresh_search_text keeps.
             row["search_text"] = stem_text(
-                [row.get(f) for f in ("title", "area", "summary", "achievements", "plans",
-                                      "assistance", "body", "location", "results")]
-                + row["tags"] + [t.name for t in chosen] + [city.name]
-            )  # fmt: skip
+                [row.get(f) for f in TEXT_FIELDS]
+                + row["tags"]
+                + [t.name for t in chosen]
+                + [city.name]
+            )
             rows.append(row)
             links.append((number, chosen))
-        ids = db.session.scalars(insert(Entry).returning(Entry.id, sort_by_parameter_order=True),
-                                 rows).all()  # fmt: skip
+        ids = db.session.scalars(
+            insert(Entry).returning(Entry.id, sort_by_parameter_order=True), rows
+        ).all()
         db.session.execute(
             insert(entry_topics),
-            [{"entry_id": ids[i], "topic_code": t.code} for i, (_, ts) in enumerate(links)
-             for t in ts],
-        )  # fmt: skip
+            [
+                {"entry_id": ids[i], "topic_code": t.code}
+                for i, (_, ts) in enumerate(links)
+                for t in ts
+            ],
+        )
         db.session.commit()
         print(f"  {min(first + BATCH, count):>7} entries", end="\r", flush=True)
     print()
 
 
-def queries(rng: random.Random, count: int) -> list[tuple[str, EntryFilter]]:
-    """Inflected queries of one to three words; a third with a filter."""
+def queries(rng: random.Random, count: int) -> list[tuple[str, str, EntryFilter]]:
+    """(label, text, filter): inflected queries of one to three words; some with a filter."""
     cities = [f"city{n}" for n in range(len(CITIES))]
+    topics = [code for code, _ in TOPICS]
     out = []
     for _ in range(count):
         text = " ".join(rng.choice(rng.choice(LEXICON)) for _ in range(rng.choice((1, 1, 2, 3))))
-        flt = EntryFilter()
+        label, flt = "no filter", EntryFilter()
         roll = rng.random()
         if roll < 0.1:
-            flt = EntryFilter(city=rng.choice(cities))
+            label, flt = "city", EntryFilter(city=rng.choice(cities))
         elif roll < 0.2:
-            flt = EntryFilter(kind=rng.choice(("practice", "event")))
+            label, flt = "kind", EntryFilter(kind=rng.choice(("practice", "event")))
         elif roll < 0.3:
-            flt = EntryFilter(year=rng.randint(2015, 2024))
-        out.append((text, flt))
+            label, flt = "year", EntryFilter(year=rng.randint(2015, 2024))
+        elif roll < 0.35:
+            label, flt = "topic", EntryFilter(topic=rng.choice(topics))
+        out.append((label, text, flt))
     return out
 
 
@@ -317,25 +328,36 @@ def main() -> None:
             began = time.perf_counter()
             populate(ENTRIES, rng)
             size = path.stat().st_size / 2**20
-            print(f"loaded {ENTRIES} entries in {time.perf_counter() - began:.0f} s "
-                  f"({size:.0f} MiB with the index)")  # fmt: skip
+            print(
+                f"loaded {ENTRIES} entries in {time.perf_counter() - began:.0f} s "
+                f"({size:.0f} MiB with the index)"
+            )
 
             work = queries(rng, QUERIES)
-            for text, flt in work[:20]:  # warm the page cache
+            for _, text, flt in work[:20]:  # warm the page cache
                 search_entries(text, flt)
-            times, totals = [], []
-            for text, flt in work:
+            times: list[float] = []
+            totals: list[int] = []
+            by_label: dict[str, list[float]] = {}
+            for label, text, flt in work:
                 began = time.perf_counter()
                 result = search_entries(text, flt)
-                times.append(time.perf_counter() - began)
+                elapsed = time.perf_counter() - began
+                times.append(elapsed)
                 totals.append(result.page.total)
-            report("search_entries, 20 per page", times)
-            print(f"  matches per query: median {statistics.median(totals):.0f}, "
-                  f"max {max(totals)}, none for {sum(1 for t in totals if not t)}")  # fmt: skip
+                by_label.setdefault(label, []).append(elapsed)
+            report("search_entries, 20 per page, snippets", times)
+            print(
+                f"  matches per query: median {statistics.median(totals):.0f}, "
+                f"max {max(totals)}, none for {sum(1 for t in totals if not t)}"
+            )
+            for label, values in sorted(by_label.items()):
+                report(f"  {label}", values)
             common = [t for t, n in zip(times, totals, strict=True) if n > ENTRIES // 10]
             if common:
-                report(f"  queries matching over {ENTRIES // 10} entries", common)
+                report(f"  matching over {ENTRIES // 10} entries", common)
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -343,7 +365,7 @@ def main() -> None:
             base = f"http://127.0.0.1:{server.server_port}/api/v1/search"
             http_times = []
             with httpx.Client(timeout=30) as client:
-                for text, _ in work[:HTTP_QUERIES]:
+                for _, text, _ in work[:HTTP_QUERIES]:
                     began = time.perf_counter()
                     response = client.get(base, params={"q": text})
                     http_times.append(time.perf_counter() - began)

@@ -1,11 +1,20 @@
 """Russian full-text search: stems, the index query, ranking and snippets.
 
 Every entry keeps the stems of its text in ``Entry.search_text``; a query is
-stemmed the same way, so "мероприятие" finds "мероприятий". The index itself
-lives in the database and follows every write (migration 0002): SQLite has an
-FTS5 table over ``search_text``, ranked with bm25; PostgreSQL has a
-``tsvector`` column with the ``russian`` configuration, ranked with
-``ts_rank_cd``.
+stemmed the same way, so "мероприятие" finds "мероприятий" and "игры" finds
+"Дельфийские игры". The index lives in the database and follows every write,
+whoever makes it (migration 0002):
+
+- SQLite: a contentless FTS5 table with the stems and, in a second column, one
+  token per value the lists filter on (status, origin, kind, city, year). A
+  search filters and ranks inside the index (bm25) and reads only the rows of
+  the page it shows; the topic filter, kept in its own table, is checked per
+  match. A query matching more than ``SEARCH_RANK_WINDOW`` entries (only words
+  found in most entries do) has its newest matches ranked, the rest follow
+  newest first, which keeps such a search as fast as a selective one.
+- PostgreSQL: a generated ``tsvector`` column with the ``russian``
+  configuration and a GIN index; the list filters of service.entries apply, and
+  ``ts_rank_cd`` ranks.
 
 User input never reaches the index as query syntax: only words (letters and
 digits) are kept, and the index query is built from them, each one quoted
@@ -14,6 +23,9 @@ digits) are kept, and the index query is built from them, each one quoted
 
 Snippets are made in Python for both databases, so both show the same thing:
 the window of the text with the most query words, matches in ``<mark>``.
+
+service.entries imports this module (stems, the ``q`` filter of lists), so the
+two functions here that need service.entries import it when called.
 """
 
 from __future__ import annotations
@@ -43,8 +55,6 @@ WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
 MAX_QUERY_LENGTH = 200
 #: Words of a query beyond this many are ignored.
 MAX_QUERY_WORDS = 12
-#: Stems shorter than this match whole words only; longer ones also match as a prefix.
-PREFIX_MIN = 3
 #: Snippet length in words.
 SNIPPET_WORDS = 30
 
@@ -99,13 +109,7 @@ class SearchQuery:
 
     def matches(self, word_stem: str) -> bool:
         """Does a word of a text (given by its stem) match one of the query's stems?"""
-        return any(_stem_matches(word_stem, s) for s in self.stems)
-
-
-def _stem_matches(word_stem: str, query_stem: str) -> bool:
-    if len(query_stem) >= PREFIX_MIN:
-        return word_stem.startswith(query_stem)
-    return word_stem == query_stem
+        return word_stem in self.stems
 
 
 def parse_query(text: str | None) -> SearchQuery:
@@ -133,17 +137,19 @@ def parse_query(text: str | None) -> SearchQuery:
 
 
 def fts5_expression(query: SearchQuery) -> str:
-    """An FTS5 MATCH expression over the stems column: every stem quoted, all required."""
-    terms = " ".join(f'"{s}"*' if len(s) >= PREFIX_MIN else f'"{s}"' for s in query.stems)
-    return f"search_text : ({terms})"
+    """An FTS5 MATCH expression over the stems column: every stem quoted, all required.
+
+    Whole stems, not prefixes: the stemmer already joins the forms of a word, and
+    a prefix query ("город"*) merges the lists of every indexed word it starts,
+    several times slower on common words, for matches that are mostly other words
+    (игр* would find игрок and игрушка).
+    """
+    return "search_text : (" + " ".join(f'"{s}"' for s in query.stems) + ")"
 
 
 def tsquery_expression(query: SearchQuery) -> str:
     """A ``to_tsquery('russian', ...)`` expression: the words, all of them required."""
-    parts = []
-    for word, s in zip(query.words, query.stems, strict=True):
-        parts.append(f"{word}:*" if len(s) >= PREFIX_MIN else word)
-    return " & ".join(parts)
+    return " & ".join(query.words)
 
 
 _fts = table("entries_fts", column("rowid"))

@@ -265,3 +265,10 @@ def test_concurrent_requests_from_several_threads(data: Flask) -> None:
     assert len(results) == 12 and all(status == 200 for status, _ in results)
     assert all(body == expected for _, body in results if body)
     gc.collect()  # the threads' connections are closed, not left to warn
+
+
+def test_feeds_do_not_vary_by_cookie(data: Flask, client: FlaskClient) -> None:
+    response = client.get("/feeds/all.atom")
+    assert response.status_code == 200
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert "Set-Cookie" not in response.headers

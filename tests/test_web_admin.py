@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from werkzeug.test import TestResponse
 from service import create_app
 from service.models import City, db
 from tests.conftest import Api, base_config, event_body, practice_body
+from tests.feedserver import Instance
 
 PASSWORD = "correct horse 1"
 
@@ -401,3 +404,93 @@ def test_forms_need_the_csrf_token(csrf_app: Flask, api: Api, runner: Any) -> No
     api_client = csrf_app.test_client()
     headers = {"Authorization": f"Bearer {api.token('omsk')}"}
     assert api_client.post("/api/v1/events", json=event_body(), headers=headers).status_code == 201
+
+
+# -- subscriptions --------------------------------------------------------------
+
+
+@pytest.fixture
+def source(tmp_path: Path, sqlite_template: Path) -> Iterator[Instance]:
+    """Another city's instance, served on 127.0.0.1."""
+    path = tmp_path / "source.sqlite3"
+    shutil.copy(sqlite_template, path)
+    instance = Instance("source", f"sqlite:///{path}")
+    yield instance
+    instance.close()
+
+
+def flashed(response: TestResponse) -> str:
+    html = response.get_data(as_text=True)
+    found = re.search(r'<div class="flash" role="status"><p>(.*?)</p>', html)
+    return found.group(1) if found else ""
+
+
+def test_subscriptions_page(app: Flask, omsk: Admin, source: Instance) -> None:
+    app.config.update(MIRROR_ALLOW_PRIVATE_ADDRESSES=True, MIRROR_TIMEOUT=5.0)
+    token = source.add_city("irkutsk", "Иркутск", "Иркутская область")
+    source.api("POST", "/api/v1/practices", token, practice_body(title="Иркутские игры"))
+    client = omsk.client
+    assert "Подписок пока нет" in client.get("/admin/subscriptions").get_data(as_text=True)
+
+    bad = client.post("/admin/subscriptions", data={"url": "ftp://nowhere"})
+    assert bad.status_code == 422
+    assert field_errors(bad)["url"].startswith("Укажите адрес ленты")
+    assert 'value="ftp://nowhere"' in bad.get_data(as_text=True)
+    missing = client.post("/admin/subscriptions", data={"url": source.url("/nothing-here")})
+    assert missing.status_code == 422 and "Лента недоступна" in field_errors(missing)["url"]
+
+    # The source's overview page names its feeds (autodiscovery), so its address is enough.
+    added = client.post("/admin/subscriptions", data={"url": source.url("/")})
+    assert added.status_code == 302
+    page = client.get("/admin/subscriptions").get_data(as_text=True)
+    assert source.url("/feeds/all.atom") in page and "ещё не было" in page
+    again = client.post("/admin/subscriptions", data={"url": source.url("/feeds/all.atom")})
+    assert again.status_code == 409 and "уже есть" in field_errors(again)["url"]
+
+    number = re.search(r'action="/admin/subscriptions/(\d+)/poll"', page)
+    assert number
+    polled = client.post(f"/admin/subscriptions/{number.group(1)}/poll", follow_redirects=True)
+    assert "лента прочитана; новых записей 1" in flashed(polled)
+    html = polled.get_data(as_text=True)
+    assert "работает" in html and re.search(r"<dt>Получено записей</dt><dd>1</dd>", html)
+    overview = client.get("/").get_data(as_text=True)
+    assert "Иркутские игры" in overview and "из другого сервера" in overview
+
+    # The source goes away: the poll fails, the page says why.
+    source.stop()
+    failed = client.post(f"/admin/subscriptions/{number.group(1)}/poll", follow_redirects=True)
+    assert "ошибка" in flashed(failed)
+    html = failed.get_data(as_text=True)
+    assert "<dt>Последняя ошибка</dt>" in html and "1 неудача подряд" in html
+
+    removed = client.post(
+        f"/admin/subscriptions/{number.group(1)}/remove", data={"purge": "1"}, follow_redirects=True
+    )
+    assert "вместе с полученными записями" in flashed(removed)
+    assert "Подписок пока нет" in removed.get_data(as_text=True)
+    assert "Иркутские игры" not in client.get("/").get_data(as_text=True)
+
+
+def test_subscriptions_from_opml(omsk: Admin) -> None:
+    opml = (
+        '<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><head><title>x</title></head>'
+        '<body><outline type="rss" text="Томск" xmlUrl="https://tomsk.example/feeds/all.atom"/>'
+        "</body></opml>"
+    ).encode()
+    posted = omsk.client.post(
+        "/admin/subscriptions/opml",
+        data={"opml": (io.BytesIO(opml), "feeds.opml")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "Из OPML добавлено подписок: 1" in flashed(posted)
+    assert "https://tomsk.example/feeds/all.atom" in posted.get_data(as_text=True)
+    broken = omsk.client.post(
+        "/admin/subscriptions/opml",
+        data={"opml": (io.BytesIO(b"<not opml"), "feeds.opml")},
+        content_type="multipart/form-data",
+    )
+    assert broken.status_code == 422 and "Файл OPML не прочитан" in broken.get_data(as_text=True)
+    assert omsk.client.post("/admin/subscriptions/opml", data={}).status_code == 422
+    assert omsk.client.post("/admin/subscriptions/999/poll").status_code == 404
+    assert omsk.client.post("/admin/subscriptions/999/remove").status_code == 404

@@ -26,9 +26,10 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from service import auth, entries
+from service import auth, entries, subscriptions
 from service.entries import EntryFilter, Principal
-from service.errors import AuthError, ValidationError
+from service.errors import AuthError, ConflictError, ValidationError
+from service.handlers import wants_json
 from service.models import AdminUser, Entry, Kind, Status, db
 from service.web import forms, queries
 from service.web.helpers import PER_PAGE, FilterSchema, load_args
@@ -46,7 +47,14 @@ SESSION_KEY = "admin_id"
 
 @bp.before_app_request
 def load_admin() -> None:
-    """The logged-in admin (or None) as ``g.admin`` on every page."""
+    """The logged-in admin (or None) as ``g.admin`` on every page.
+
+    API and feed requests never read the session: their answers must not
+    vary by cookie (shared caches keep one copy of a feed for everybody).
+    """
+    if wants_json():
+        g.admin = None
+        return
     admin_id = session.get(SESSION_KEY)
     g.admin = db.session.get(AdminUser, admin_id) if isinstance(admin_id, int) else None
 
@@ -270,3 +278,86 @@ def revoke_token(token_id: int) -> Response:
     auth.revoke_token(token_id, _principal())
     flash("Ключ отозван: с ним больше нельзя писать через API.")
     return redirect(url_for("admin.tokens"))
+
+
+# -- subscriptions --------------------------------------------------------------
+
+POLL_STATUS = {
+    "ok": "лента прочитана",
+    "not-modified": "лента не изменилась",
+    "error": "ошибка",
+    "gone": "лента удалена на сервере (410), опрос остановлен",
+    "busy": "ленту сейчас опрашивает другой процесс",
+}
+
+
+def _subscriptions_page(url: str = "", error: str | None = None, status: int = 200) -> Any:
+    html = render_template(
+        "admin/subscriptions.html",
+        subscriptions=subscriptions.list_subscriptions(),
+        url=url,
+        error=error,
+    )
+    return html, status
+
+
+@bp.route("/subscriptions", methods=["GET", "POST"])
+@login_required
+def subscriptions_page() -> Any:
+    """The feeds this instance mirrors: add by URL, poll now, remove; state and errors."""
+    if request.method == "GET":
+        return _subscriptions_page()
+    url = request.form.get("url", "")
+    try:
+        sub = subscriptions.add_subscription(url)
+    except (ValidationError, ConflictError) as error:
+        db.session.rollback()
+        return _subscriptions_page(url, error.message, error.status_code)
+    flash(f"Подписка добавлена: {sub.title or sub.url}. Записи придут при опросе.")
+    return redirect(url_for("admin.subscriptions_page"))
+
+
+@bp.route("/subscriptions/opml", methods=["POST"])
+@login_required
+def import_opml() -> Any:
+    upload = request.files.get("opml")
+    if upload is None or not upload.filename:
+        return _subscriptions_page(error="Выберите файл OPML.", status=422)
+    try:
+        created = subscriptions.import_opml(upload.read())
+    except ValidationError as error:
+        db.session.rollback()
+        return _subscriptions_page(error=f"Файл OPML не прочитан: {error.message}", status=422)
+    flash(f"Из OPML добавлено подписок: {len(created)}.")
+    return redirect(url_for("admin.subscriptions_page"))
+
+
+@bp.route("/subscriptions/<int:sub_id>/poll", methods=["POST"])
+@login_required
+def poll_subscription(sub_id: int) -> Response:
+    try:
+        result = subscriptions.poll_subscription(sub_id)
+    except ConflictError as error:
+        flash(error.message)
+        return redirect(url_for("admin.subscriptions_page"))
+    message = f"Опрос {result.url}: {POLL_STATUS.get(result.status, result.status)}"
+    if result.status == "ok":
+        message += (
+            f"; новых записей {result.new}, изменённых {result.updated}, удалённых {result.deleted}"
+        )
+    if result.error:
+        message += f" ({result.error})"
+    flash(message + ".")
+    return redirect(url_for("admin.subscriptions_page"))
+
+
+@bp.route("/subscriptions/<int:sub_id>/remove", methods=["POST"])
+@login_required
+def remove_subscription(sub_id: int) -> Response:
+    purge = request.form.get("purge") == "1"
+    subscriptions.remove_subscription(sub_id, purge=purge)
+    if purge:
+        flash("Подписка удалена вместе с полученными записями.")
+    else:
+        flash("Подписка удалена; полученные записи остались на сайте.")
+    return redirect(url_for("admin.subscriptions_page"))

@@ -67,6 +67,13 @@ def rdate(value: date | datetime | None) -> str:
     return russian_date(value)
 
 
+def rdatetime(value: datetime | None) -> str:
+    """``15 марта 2021, 10:05 UTC``."""
+    if value is None:
+        return ""
+    return f"{russian_date(value.date())}, {value:%H:%M} UTC"
+
+
 def entry_path(entry: Entry) -> str:
     """The entry's page on this site (mirrored entries too)."""
     return url_for(f"reading.{entry.kind}", entry_id=entry.id)
@@ -108,7 +115,7 @@ def choices(
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(rdate=rdate, excerpt=excerpt, choices=choices)
+    app.jinja_env.filters.update(rdate=rdate, rdatetime=rdatetime, excerpt=excerpt, choices=choices)
     app.jinja_env.globals.update(
         entry_path=entry_path,
         page_url=page_url,
