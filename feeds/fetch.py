@@ -1,4 +1,4 @@
-"""Fetching feeds over HTTP: one httpx client, bounded in every direction.
+"""Fetching feeds over HTTP: one httpx transport (connection pool), bounded in every direction.
 
 * Conditional GET (``If-None-Match``/``If-Modified-Since``); a 304 is a value
   (:class:`NotModified`), not an exception.
@@ -311,22 +311,23 @@ class GuardedTransport(httpx.BaseTransport):
 
 
 class Fetcher:
-    """One HTTP client (connection pool, keep-alive); safe to share between threads."""
+    """One HTTP client (connection pool, keep-alive); safe to share between threads.
+
+    Requests go straight to the transport: redirects are followed here, and
+    ``httpx.Client``'s other layers (cookie jar, auth and hook flows, environment
+    proxies) are of no use for feeds and cost a third of a 304's CPU.
+    """
 
     def __init__(self, options: FetchOptions | None = None) -> None:
         self.options = options or FetchOptions()
-        self._client = httpx.Client(
-            transport=GuardedTransport(
-                allow_private=self.options.allow_private,
-                max_connections=self.options.max_connections,
-            ),
-            timeout=httpx.Timeout(self.options.timeout),
-            follow_redirects=False,
-            trust_env=False,
+        self._transport = GuardedTransport(
+            allow_private=self.options.allow_private,
+            max_connections=self.options.max_connections,
         )
+        self._timeout = httpx.Timeout(self.options.timeout).as_dict()
 
     def close(self) -> None:
-        self._client.close()
+        self._transport.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -369,10 +370,14 @@ class Fetcher:
         for _hop in range(self.options.max_redirects + 1):
             if not is_http_url(url):
                 raise RedirectError(f"Адрес ленты не http(s): {url[:200]}")
-            request = self._client.build_request(
-                "GET", url, headers=self._headers(etag, last_modified)
+            request = httpx.Request(
+                "GET",
+                url,
+                headers=self._headers(etag, last_modified),
+                extensions={"timeout": self._timeout},
             )
-            response = self._client.send(request, stream=True)
+            response = self._transport.handle_request(request)
+            response.request = request
             try:
                 if response.status_code in REDIRECTS:
                     target = resolve(url, response.headers.get("location", ""))

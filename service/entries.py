@@ -184,8 +184,13 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def snapshot(entry: Entry) -> dict[str, Any]:
-    """The entry as feeds publish it: every structured field, plain JSON values."""
+def snapshot(entry: Entry, *, content_html: str | None = None) -> dict[str, Any]:
+    """The entry as feeds publish it: every structured field, plain JSON values.
+
+    ``content_html`` is the entry's rendered, sanitized HTML when the caller
+    has it already (a mirrored record carries its publisher's rendering);
+    otherwise it is rendered here from the Markdown fields.
+    """
     city = entry.city
     data: dict[str, Any] = {
         "id": entry.uid,
@@ -233,21 +238,28 @@ def snapshot(entry: Entry) -> dict[str, Any]:
         if entry.content_html is not None and entry.area is None and entry.kind == Kind.PRACTICE:
             data["generic"] = True
             data["content_html"] = entry.content_html
-    data["content_html"] = entry_html(data)
+    data["content_html"] = content_html if content_html is not None else entry_html(data)
     return data
 
 
+def change_row(
+    entry: Entry, *, deleted: bool, at: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The column values of one change-log row (for a bulk insert of many)."""
+    return {
+        "entry_uid": entry.uid,
+        "kind": entry.kind,
+        "city_id": entry.city_id,
+        "origin": entry.origin,
+        "topic_codes": "," + ",".join(entry.topic_codes) + ",",
+        "deleted": deleted,
+        "at": at,
+        "data": data,
+    }
+
+
 def _log(entry: Entry, *, deleted: bool, at: datetime, data: dict[str, Any]) -> EntryChange:
-    change = EntryChange(
-        entry_uid=entry.uid,
-        kind=entry.kind,
-        city_id=entry.city_id,
-        origin=entry.origin,
-        topic_codes="," + ",".join(entry.topic_codes) + ",",
-        deleted=deleted,
-        at=at,
-        data=data,
-    )
+    change = EntryChange(**change_row(entry, deleted=deleted, at=at, data=data))
     db.session.add(change)
     return change
 
@@ -257,12 +269,12 @@ def record_change(entry: Entry) -> EntryChange:
     return _log(entry, deleted=False, at=entry.updated, data=snapshot(entry))
 
 
-def record_deletion(entry: Entry, when: datetime | None = None) -> EntryChange:
-    """Append a tombstone (RFC 6721) for a published entry that is gone."""
+def tombstone_data(entry: Entry) -> dict[str, Any]:
+    """What a tombstone in the change log says about the deleted entry."""
     source = None
     if entry.origin == Origin.MIRROR:
         source = {"id": entry.source_id, "title": entry.source_title, "url": entry.source_url}
-    data = {
+    return {
         "id": entry.uid,
         "kind": entry.kind,
         "city": {"slug": entry.city.slug, "name": entry.city.name},
@@ -270,7 +282,11 @@ def record_deletion(entry: Entry, when: datetime | None = None) -> EntryChange:
         "origin": entry.origin,
         "source": source,
     }
-    return _log(entry, deleted=True, at=when or utcnow(), data=data)
+
+
+def record_deletion(entry: Entry, when: datetime | None = None) -> EntryChange:
+    """Append a tombstone (RFC 6721) for a published entry that is gone."""
+    return _log(entry, deleted=True, at=when or utcnow(), data=tombstone_data(entry))
 
 
 def refresh_search_text(entry: Entry) -> None:

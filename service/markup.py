@@ -28,15 +28,18 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
+#: Built once: ``nh3.clean`` with options converts them on every call (half its cost).
+_CLEANER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes={"http", "https", "mailto", "tel"},
+    link_rel="noopener noreferrer nofollow",
+)
+
+
 def sanitize_html(html: str) -> str:
     """Keep formatting, drop scripts, styles, event handlers and unsafe URLs."""
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto", "tel"},
-        link_rel="noopener noreferrer nofollow",
-    )
+    return _CLEANER.clean(html)
 
 
 @lru_cache(maxsize=4096)

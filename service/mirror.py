@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from feeds.decide import KnownCity, Plan, Refusal, Refused, Removal, Stored, Version, decide
@@ -38,8 +38,15 @@ from feeds.schedule import Policy, after_failure, after_success, parse_max_age, 
 from feeds.types import ParsedEntry, ParsedFeed, SourceInfo
 from feeds.urls import host_of, origin_of, slug_from_host
 from service.cities import SLUG
-from service.entries import CONTACT_FIELDS, record_change, record_deletion, refresh_search_text
+from service.entries import (
+    CONTACT_FIELDS,
+    change_row,
+    refresh_search_text,
+    snapshot,
+    tombstone_data,
+)
 from service.errors import FeedError
+from service.history import LOG_APPEND_LOCK
 from service.markup import sanitize_html
 from service.models import (
     City,
@@ -608,24 +615,50 @@ def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
         city = cities.get(slug)
         if city is not None and not city.local:
             city.instance_url = origin
-    events: list[tuple[datetime, int, int, Entry]] = []
+    events: list[tuple[datetime, int, int, Entry, str | None]] = []
     for version in (*plan.insert, *plan.update):
         entry = entries.get(version.uid)
         if entry is None:
             entry = Entry(uid=version.uid, created=utcnow())
             db.session.add(entry)
-        city = _city_for(version.city, version.payload.data["city"], cities, version.origin)
+        data = version.payload.data
+        city = _city_for(version.city, data["city"], cities, version.origin)
         _fill(entry, version.payload, city, topics, sub_id)
-        events.append((version.updated, 0, len(events), entry))
+        events.append((version.updated, 0, len(events), entry, _published_html(entry, data)))
     db.session.flush()
-    events += [(r.when, 1, len(events) + i, entries[r.uid]) for i, r in enumerate(plan.delete)]
-    for when, deleting, _, entry in sorted(events, key=lambda e: e[:3]):
+    events += [
+        (r.when, 1, len(events) + i, entries[r.uid], None) for i, r in enumerate(plan.delete)
+    ]
+    changes: list[dict[str, Any]] = []
+    for when, deleting, _, entry, html in sorted(events, key=lambda e: e[:3]):
         if deleting:
-            record_deletion(entry, when)
+            changes.append(change_row(entry, deleted=True, at=when, data=tombstone_data(entry)))
             db.session.delete(entry)
         else:
             refresh_search_text(entry)
-            record_change(entry)
+            data = snapshot(entry, content_html=html)
+            changes.append(change_row(entry, deleted=False, at=entry.updated, data=data))
+    if changes:  # one multi-row insert, in log order
+        if db.engine.dialect.name == "postgresql":
+            # What service.history's before_insert hook does for ORM inserts (a
+            # bulk insert bypasses it): appends commit in ``seq`` order.
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_APPEND_LOCK})
+        db.session.execute(insert(EntryChange.__table__), changes)
+
+
+def _published_html(entry: Entry, data: dict[str, Any]) -> str | None:
+    """The HTML the change log publishes for a mirrored entry, when known without rendering.
+
+    A generic entry's is its stored (sanitized) content; a record of our
+    extension carries its publisher's rendering of the same fields, which is
+    sanitized again with this service's rules rather than rendered from the
+    Markdown anew (rendering is the larger part of storing an entry). None:
+    render it.
+    """
+    if entry.content_html is not None:
+        return entry.content_html
+    relayed = data.get("content_html")
+    return sanitize_html(relayed) if relayed else None
 
 
 def _lock_subscription(sub_id: int) -> Subscription:
