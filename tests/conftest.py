@@ -146,6 +146,30 @@ def api(app: Flask, client: FlaskClient) -> Api:
     return Api(app, client)
 
 
+@pytest.fixture
+def omsk(api: Api) -> str:
+    """The city of Omsk and a token of its own."""
+    api.city("omsk", "Омск")
+    return api.token("omsk")
+
+
+@pytest.fixture
+def tomsk(api: Api) -> str:
+    """The city of Tomsk and a token of its own."""
+    api.city("tomsk", "Томск")
+    return api.token("tomsk")
+
+
+@pytest.fixture
+def source(tmp_path: Path, sqlite_template: Path) -> Iterator[Any]:
+    """Another city's instance, served over real HTTP on 127.0.0.1."""
+    from tests.feedserver import sqlite_instance
+
+    instance = sqlite_instance(tmp_path, sqlite_template)
+    yield instance
+    instance.close()
+
+
 def practice_body(**over: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "title": "Организационная деятельность: Омск, 2020",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import shutil
 import threading
 import time
 import zlib
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -310,3 +312,12 @@ class Instance:
         with self.app.app_context():
             query = db.select(Entry).filter_by(**filters)
             return {e.uid: snapshot(e) for e in db.session.scalars(query).unique()}
+
+
+def sqlite_instance(
+    tmp_path: Path, template: Path, name: str = "source", **config: Any
+) -> Instance:
+    """An :class:`Instance` on a copy of the migrated SQLite template."""
+    path = tmp_path / f"{name}.sqlite3"
+    shutil.copy(template, path)
+    return Instance(name, f"sqlite:///{path}", **config)

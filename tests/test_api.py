@@ -11,18 +11,6 @@ from tests.conftest import Api, event_body, practice_body
 KINDS = {"practices": practice_body, "events": event_body}
 
 
-@pytest.fixture
-def omsk(api: Api) -> str:
-    api.city("omsk", "Омск")
-    return api.token("omsk")
-
-
-@pytest.fixture
-def tomsk(api: Api) -> str:
-    api.city("tomsk", "Томск")
-    return api.token("tomsk")
-
-
 @pytest.mark.parametrize("plural", KINDS)
 def test_create_read_update_delete(api: Api, omsk: str, plural: str) -> None:
     body = KINDS[plural]()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,16 +10,14 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from tests.conftest import Api, practice_body
-from tests.feedserver import Instance
+from tests.feedserver import Instance, sqlite_instance
 
 SUBS = "/api/v1/subscriptions"
 
 
 @pytest.fixture
 def source(tmp_path: Path, sqlite_template: Path) -> Iterator[Instance]:
-    path = tmp_path / "source.sqlite3"
-    shutil.copy(sqlite_template, path)
-    instance = Instance("source", f"sqlite:///{path}")
+    instance = sqlite_instance(tmp_path, sqlite_template)
     token = instance.add_city("irkutsk", "Иркутск")
     for i in range(2):
         instance.api("POST", "/api/v1/practices", token, practice_body(title=f"Запись {i}"))

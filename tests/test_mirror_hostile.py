@@ -5,11 +5,9 @@ subscriptions or touches data already mirrored."""
 from __future__ import annotations
 
 import gzip
-import shutil
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -32,15 +30,6 @@ XXE = f"""<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY xxe SYSTEM "file:///etc/
 <updated>2024-01-01T00:00:00Z</updated></entry></feed>"""
 DTD = f"""<?xml version="1.0"?><!DOCTYPE feed [<!ELEMENT feed ANY>]>
 <feed xmlns="{ATOM}"><title>t</title><id>x</id></feed>"""
-
-
-@pytest.fixture
-def source(tmp_path: Path, sqlite_template: Path) -> Iterator[Instance]:
-    path = tmp_path / "source.sqlite3"
-    shutil.copy(sqlite_template, path)
-    instance = Instance("source", f"sqlite:///{path}")
-    yield instance
-    instance.close()
 
 
 @pytest.fixture

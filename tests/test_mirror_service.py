@@ -3,7 +3,6 @@ the mirror on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from service.mirror import claim, worker_name
 from service.models import City, Entry, EntryChange, Subscription, db, utcnow
 from tests import feedserver
 from tests.conftest import event_body, practice_body
-from tests.feedserver import FeedServer, Instance
+from tests.feedserver import FeedServer, Instance, sqlite_instance
 
 #: Fields that differ on purpose between an entry and its mirrored copy.
 PROVENANCE = {"origin", "source"}
@@ -27,9 +26,7 @@ PROVENANCE = {"origin", "source"}
 
 @pytest.fixture
 def source(tmp_path: Path, sqlite_template: Path) -> Iterator[Instance]:
-    path = tmp_path / "source.sqlite3"
-    shutil.copy(sqlite_template, path)
-    instance = Instance("source", f"sqlite:///{path}", FEED_PAGE_SIZE=5)
+    instance = sqlite_instance(tmp_path, sqlite_template, FEED_PAGE_SIZE=5)
     yield instance
     instance.close()
 

@@ -62,18 +62,6 @@ def add_mirrored(app: Flask, title: str, summary: str, **fields: Any) -> int:
         return entry.id
 
 
-@pytest.fixture
-def omsk(api: Api) -> str:
-    api.city("omsk", "Омск")
-    return api.token("omsk")
-
-
-@pytest.fixture
-def tomsk(api: Api) -> str:
-    api.city("tomsk", "Томск")
-    return api.token("tomsk")
-
-
 def search(api: Api, q: str, **params: Any) -> dict[str, Any]:
     response = api.get("/api/v1/search", q=q, **params)
     assert response.status_code == 200, response.json

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -407,16 +406,6 @@ def test_forms_need_the_csrf_token(csrf_app: Flask, api: Api, runner: Any) -> No
 
 
 # -- subscriptions --------------------------------------------------------------
-
-
-@pytest.fixture
-def source(tmp_path: Path, sqlite_template: Path) -> Iterator[Instance]:
-    """Another city's instance, served on 127.0.0.1."""
-    path = tmp_path / "source.sqlite3"
-    shutil.copy(sqlite_template, path)
-    instance = Instance("source", f"sqlite:///{path}")
-    yield instance
-    instance.close()
 
 
 def flashed(response: TestResponse) -> str:

@@ -15,18 +15,6 @@ from tests.conftest import Api, event_body, practice_body
 from tests.test_search import BAD_QUERIES, add_mirrored
 
 
-@pytest.fixture
-def omsk(api: Api) -> str:
-    api.city("omsk", "Омск")
-    return api.token("omsk")
-
-
-@pytest.fixture
-def tomsk(api: Api) -> str:
-    api.city("tomsk", "Томск")
-    return api.token("tomsk")
-
-
 def page(client: FlaskClient, path: str, status: int = 200, **params: Any) -> str:
     response = client.get(path, query_string=params)
     assert response.status_code == status, response.data[:2000]
