@@ -1,4 +1,4 @@
-"""Fetching feeds over HTTP: one httpx transport (connection pool), bounded in every direction.
+"""Fetching feeds over HTTP: one pool of kept-alive connections, bounded in every direction.
 
 * Conditional GET (``If-None-Match``/``If-Modified-Since``); a 304 is a value
   (:class:`NotModified`), not an exception.
@@ -53,7 +53,8 @@ ACCEPT = (
 )
 REDIRECTS = {301, 302, 303, 307, 308}
 PERMANENT = {301, 308}
-CHUNK = 64 * 1024
+#: Seconds an idle kept-alive connection is reused.
+KEEPALIVE = 30.0
 
 
 @dataclass(frozen=True)
@@ -221,44 +222,14 @@ class _GuardedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-_EXCEPTIONS: tuple[tuple[type[Exception], type[Exception]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+#: httpcore's exceptions for a failed exchange (its timeouts are caught apart).
+_TRANSPORT_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ConnectionNotAvailable,
+    httpcore.PoolTimeout,
 )
-
-
-@contextlib.contextmanager
-def _httpx_errors() -> Iterator[None]:
-    """httpcore's exceptions as httpx's (what httpx's own transport does)."""
-    try:
-        yield
-    except Exception as e:
-        for source, target in _EXCEPTIONS:
-            if isinstance(e, source):
-                raise target(str(e)) from e
-        raise
-
-
-class _ResponseStream(httpx.SyncByteStream):
-    def __init__(self, inner: Iterable[bytes]) -> None:
-        self._inner = inner
-
-    def __iter__(self) -> Iterator[bytes]:
-        with _httpx_errors():
-            yield from self._inner
-
-    def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
 
 
 @functools.cache
@@ -267,67 +238,162 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class GuardedTransport(httpx.BaseTransport):
-    """httpx's default transport, on a network backend with the SSRF guard."""
+class _Response:
+    """An answer on a pooled connection; closing it gives the connection back."""
 
-    def __init__(self, *, allow_private: bool, max_connections: int = 32) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=30.0,
-            network_backend=_GuardedBackend(allow_private),
-        )
+    def __init__(
+        self,
+        pool: _Pool,
+        origin: httpcore.Origin,
+        connection: httpcore.HTTPConnection,
+        response: httpcore.Response,
+    ) -> None:
+        self.status = response.status
+        self.headers = {k.decode("latin-1").lower(): v for k, v in response.headers}
+        self.reason = response.extensions.get("reason_phrase", b"")
+        self._pool = pool
+        self._origin = origin
+        self._connection: httpcore.HTTPConnection | None = connection
+        self._response = response
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        with _httpx_errors():
-            response = self._pool.handle_request(core_request)
-        assert isinstance(response.stream, Iterable)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_ResponseStream(response.stream),
-            extensions=response.extensions,
-        )
+    def header(self, name: str) -> str | None:
+        value = self.headers.get(name)
+        return None if value is None else value.decode("latin-1")
+
+    def iter_raw(self) -> Iterator[bytes]:
+        stream = self._response.stream
+        assert isinstance(stream, Iterable)
+        return iter(stream)
 
     def close(self) -> None:
-        self._pool.close()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                self._response.close()
+            finally:
+                self._pool.release(connection, self._origin)
+
+
+def _key(origin: httpcore.Origin) -> tuple[bytes, bytes, int]:
+    return origin.scheme, origin.host, origin.port
+
+
+class _Pool:
+    """Kept-alive connections per origin: at most ``size`` in use and ``size`` kept idle.
+
+    httpcore's ``ConnectionPool`` checks every pooled socket for each request
+    and again when each response closes, all under one lock; with a few
+    threads polling many feeds on one host that lock is where they queue.
+    Here a request takes an idle connection of its own origin (only that one
+    socket is checked), and the lock guards the bookkeeping only.
+    """
+
+    def __init__(self, *, allow_private: bool, size: int) -> None:
+        self._backend = _GuardedBackend(allow_private)
+        self._slots = threading.BoundedSemaphore(size)
+        self._size = size
+        self._lock = threading.Lock()
+        self._idle: dict[tuple[bytes, bytes, int], list[httpcore.HTTPConnection]] = {}
+        self._idle_count = 0
+
+    def _take(self, origin: httpcore.Origin) -> httpcore.HTTPConnection:
+        """An idle connection to ``origin`` or a new one (closing a surplus idle one)."""
+        while True:
+            surplus = None
+            with self._lock:
+                idle = self._idle.get(_key(origin))
+                if idle:
+                    connection = idle.pop()
+                    self._idle_count -= 1
+                elif self._idle_count and self._idle_count >= self._size:
+                    connection = None
+                    other = next(conns for conns in self._idle.values() if conns)
+                    surplus = other.pop(0)
+                    self._idle_count -= 1
+                else:
+                    connection = None
+            if surplus is not None:
+                surplus.close()
+            if connection is None:
+                return httpcore.HTTPConnection(
+                    origin,
+                    ssl_context=_ssl_context(),
+                    keepalive_expiry=KEEPALIVE,
+                    network_backend=self._backend,
+                )
+            if connection.is_idle() and not connection.has_expired():
+                return connection
+            connection.close()
+
+    def request(self, request: httpcore.Request) -> _Response:
+        if not self._slots.acquire(timeout=_remaining(None)):
+            raise httpcore.PoolTimeout("no free connection")
+        try:
+            connection = self._take(request.url.origin)
+            try:
+                response = connection.handle_request(request)
+            except BaseException:
+                connection.close()
+                raise
+        except BaseException:
+            self._slots.release()
+            raise
+        return _Response(self, request.url.origin, connection, response)
+
+    def release(self, connection: httpcore.HTTPConnection, origin: httpcore.Origin) -> None:
+        try:
+            if connection.is_idle():
+                with self._lock:
+                    self._idle.setdefault(_key(origin), []).append(connection)
+                    self._idle_count += 1
+            else:
+                connection.close()
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        with self._lock:
+            idle = [c for conns in self._idle.values() for c in conns]
+            self._idle.clear()
+            self._idle_count = 0
+        for connection in idle:
+            connection.close()
 
 
 # -- the fetcher -----------------------------------------------------------------
 
 
-class Fetcher:
-    """One HTTP client (connection pool, keep-alive); safe to share between threads.
+@functools.lru_cache(maxsize=4096)
+def _target(url: str) -> tuple[httpcore.URL, bytes]:
+    """Where a request for ``url`` goes, and its ``Host`` header (parsed once per URL)."""
+    parsed = httpx.URL(url)
+    target = httpcore.URL(
+        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    )
+    return target, parsed.netloc
 
-    Requests go straight to the transport: redirects are followed here, and
-    ``httpx.Client``'s other layers (cookie jar, auth and hook flows, environment
-    proxies) are of no use for feeds and cost a third of a 304's CPU.
+
+class Fetcher:
+    """One pool of kept-alive connections; safe to share between threads.
+
+    Requests go straight to httpcore connections: redirects are followed
+    here, and ``httpx.Client``'s other layers (cookie jar, auth and hook flows,
+    environment proxies, request and response models) are of no use for
+    feeds and would cost most of a 304's CPU.
     """
 
     def __init__(self, options: FetchOptions | None = None) -> None:
-        self.options = options or FetchOptions()
-        self._transport = GuardedTransport(
-            allow_private=self.options.allow_private,
-            max_connections=self.options.max_connections,
-        )
-        self._timeout = httpx.Timeout(self.options.timeout).as_dict()
+        self.options = options = options or FetchOptions()
+        self._pool = _Pool(allow_private=options.allow_private, size=options.max_connections)
+        self._extensions = {"timeout": httpx.Timeout(options.timeout).as_dict()}
+        self._headers = [
+            (b"User-Agent", options.user_agent.encode("ascii", "replace")),
+            (b"Accept", ACCEPT.encode("ascii")),
+            (b"Accept-Encoding", b"gzip"),
+        ]
 
     def close(self) -> None:
-        self._transport.close()
+        self._pool.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -343,24 +409,21 @@ class Fetcher:
         try:
             with _deadline(options.timeout):
                 return self._follow(url, etag, last_modified)
-        except httpx.TimeoutException as e:
+        except (httpcore.TimeoutException, httpx.TimeoutException) as e:
             raise FetchTimeoutError(
                 f"Лента не загрузилась за {options.timeout:g} с (MIRROR_TIMEOUT)"
             ) from e
-        except httpx.HTTPError as e:
+        except (*_TRANSPORT_ERRORS, httpx.HTTPError, httpx.InvalidURL) as e:
             raise FetchError(f"Ошибка соединения: {e or type(e).__name__}") from e
 
-    def _headers(self, etag: str | None, last_modified: str | None) -> dict[str, str]:
-        headers = {
-            "User-Agent": self.options.user_agent,
-            "Accept": ACCEPT,
-            "Accept-Encoding": "gzip",
-        }
+    def _request(self, url: str, etag: str | None, last_modified: str | None) -> httpcore.Request:
+        target, host = _target(url)
+        headers = [(b"Host", host), *self._headers]
         if etag:
-            headers["If-None-Match"] = etag
+            headers.append((b"If-None-Match", etag.encode("latin-1", "replace")))
         if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        return headers
+            headers.append((b"If-Modified-Since", last_modified.encode("latin-1", "replace")))
+        return httpcore.Request(b"GET", target, headers=headers, extensions=self._extensions)
 
     def _follow(
         self, url: str, etag: str | None, last_modified: str | None
@@ -370,21 +433,14 @@ class Fetcher:
         for _hop in range(self.options.max_redirects + 1):
             if not is_http_url(url):
                 raise RedirectError(f"Адрес ленты не http(s): {url[:200]}")
-            request = httpx.Request(
-                "GET",
-                url,
-                headers=self._headers(etag, last_modified),
-                extensions={"timeout": self._timeout},
-            )
-            response = self._transport.handle_request(request)
-            response.request = request
+            response = self._pool.request(self._request(url, etag, last_modified))
             try:
-                if response.status_code in REDIRECTS:
-                    target = resolve(url, response.headers.get("location", ""))
+                if response.status in REDIRECTS:
+                    target = resolve(url, response.header("location") or "")
                     if target == url or target in seen:
                         raise RedirectError("Перенаправления ведут по кругу")
                     seen.add(target)
-                    permanent = permanent and response.status_code in PERMANENT
+                    permanent = permanent and response.status in PERMANENT
                     url = target
                     _drain(response)
                     continue
@@ -395,40 +451,41 @@ class Fetcher:
             f"Больше {self.options.max_redirects} перенаправлений подряд (MIRROR_MAX_REDIRECTS)"
         )
 
-    def _answer(self, url: str, response: httpx.Response, moved: bool) -> Fetched | NotModified:
-        headers = response.headers
+    def _answer(self, url: str, response: _Response, moved: bool) -> Fetched | NotModified:
+        header = response.header
         common: dict[str, Any] = {
             "url": url,
-            "etag": headers.get("etag"),
-            "last_modified": headers.get("last-modified"),
-            "cache_control": headers.get("cache-control"),
-            "retry_after": headers.get("retry-after"),
+            "etag": header("etag"),
+            "last_modified": header("last-modified"),
+            "cache_control": header("cache-control"),
+            "retry_after": header("retry-after"),
             "permanent_url": url if moved else None,
         }
-        status = response.status_code
+        status = response.status
         if status == 304:
             _drain(response)
             return NotModified(**common)
         if status == 410:
             raise FeedGoneError("Лента удалена на сервере-источнике (410 Gone)", status=410)
         if status >= 400 or status < 200:
+            reason = response.reason.decode("latin-1", "replace")
             raise HTTPStatusError(
-                f"Сервер ответил ошибкой {status} {response.reason_phrase}".rstrip(),
+                f"Сервер ответил ошибкой {status} {reason}".rstrip(),
                 status=status,
-                retry_after=_seconds(headers.get("retry-after")),
+                retry_after=_seconds(header("retry-after")),
             )
         body = read_body(response, self.options.max_bytes)
-        return Fetched(body=body, content_type=headers.get("content-type"), **common)
+        return Fetched(body=body, content_type=header("content-type"), **common)
 
 
-def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
+def _drain(response: _Response, limit: int = 64 * 1024) -> None:
     """Read a short body to its end, so the kept-alive connection can serve the next request.
 
     (Closing a response before its end closes the connection.) A longer body
     is left unread: the connection is dropped instead.
     """
     size = 0
-    for chunk in response.iter_raw(CHUNK):
+    for chunk in response.iter_raw():
         size += len(chunk)
         if size > limit:
             break
@@ -442,12 +499,12 @@ def _too_large(limit: int) -> TooLargeError:
     return TooLargeError(f"Лента больше {limit} байт (MIRROR_MAX_FEED_BYTES)")
 
 
-def read_body(response: httpx.Response, limit: int) -> bytes:
+def read_body(response: _Response, limit: int) -> bytes:
     """The body, decoded from gzip, never more than ``limit`` bytes either way."""
-    length = response.headers.get("content-length", "")
+    length = response.header("content-length") or ""
     if length.isdigit() and int(length) > limit:
         raise _too_large(limit)
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    encoding = (response.header("content-encoding") or "identity").strip().lower()
     if encoding in ("gzip", "x-gzip"):
         decoder: Any = zlib.decompressobj(16 + zlib.MAX_WBITS)
     elif encoding == "deflate":
@@ -459,7 +516,7 @@ def read_body(response: httpx.Response, limit: int) -> bytes:
     parts: list[bytes] = []
     raw = size = 0
     try:
-        for chunk in response.iter_raw(CHUNK):
+        for chunk in response.iter_raw():
             _remaining(None)  # a drip feed is cut between chunks too
             raw += len(chunk)
             if raw > limit:
@@ -480,6 +537,4 @@ def read_body(response: httpx.Response, limit: int) -> bytes:
             parts.append(decoder.flush())
     except zlib.error as e:
         raise FetchError("Повреждённые сжатые данные (gzip)") from e
-    except httpcore.TimeoutException as e:
-        raise httpx.ReadTimeout(str(e)) from e
     return b"".join(parts)

@@ -13,15 +13,17 @@ one database never poll one feed twice at once; a dead worker's lease expires.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import queue
 import random
 import socket
 import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -211,6 +213,33 @@ CLAIM_COLUMNS = (
 )
 
 
+def _claim_statement(dialect: str) -> Any:
+    """The claim UPDATE, built once per dialect (parameters: now, due_by, n, worker, until)."""
+    table = Subscription.__table__
+    now = bindparam("c_now")
+
+    def lease_free() -> Any:
+        return or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+
+    due = (
+        select(table.c.id)
+        .where(table.c.state != GONE, table.c.next_poll <= bindparam("c_due_by"), lease_free())
+        .order_by(table.c.next_poll, table.c.id)
+        .limit(bindparam("c_n"))
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()), lease_free())
+        .values(lease_owner=bindparam("c_worker"), lease_until=bindparam("c_until"))
+        .returning(*(table.c[column.key] for column in CLAIM_COLUMNS))
+    )
+
+
+_CLAIM_STATEMENTS: dict[str, Any] = {}
+
+
 def claim_due(
     worker: str, limit: int, lease: timedelta, *, due_by: datetime | None = None
 ) -> list[Claim]:
@@ -218,27 +247,28 @@ def claim_due(
 
     PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` inside the UPDATE, so
     workers never wait for each other. SQLite: the UPDATE alone is atomic (the
-    database has one writer at a time).
+    database has one writer at a time). The statement is built once and run
+    on the session's connection (no ORM layer: it is run many times a poll).
     """
+    dialect = db.engine.dialect.name
+    statement = _CLAIM_STATEMENTS.get(dialect)
+    if statement is None:
+        statement = _CLAIM_STATEMENTS[dialect] = _claim_statement(dialect)
     now = utcnow()
-    due = (
-        select(Subscription.id)
-        .where(
-            Subscription.state != GONE,
-            Subscription.next_poll <= (due_by or now),
-            _lease_free(now),
+    rows = (
+        db.session.connection()
+        .execute(
+            statement,
+            {
+                "c_now": now,
+                "c_due_by": due_by or now,
+                "c_n": limit,
+                "c_worker": worker,
+                "c_until": now + lease,
+            },
         )
-        .order_by(Subscription.next_poll, Subscription.id)
-        .limit(limit)
+        .all()
     )
-    if db.engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    rows = db.session.execute(
-        update(Subscription)
-        .where(Subscription.id.in_(due.scalar_subquery()), _lease_free(now))
-        .values(lease_owner=worker, lease_until=now + lease)
-        .returning(*CLAIM_COLUMNS)
-    ).all()
     db.session.commit()
     return sorted((Claim(*row) for row in rows), key=lambda c: c.id)
 
@@ -712,6 +742,31 @@ class Work:
         )
 
 
+def _unchanged_statement() -> Any:
+    table = Subscription.__table__
+    now = bindparam("b_now")
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.lease_owner == bindparam("b_worker"))
+        .values(
+            next_poll=bindparam("b_next"),
+            last_poll=now,
+            last_success=now,
+            state=ACTIVE,
+            failures=0,
+            last_error=case((table.c.failures > 0, None), else_=table.c.last_error),
+            etag=func.coalesce(bindparam("b_etag"), table.c.etag),
+            last_modified=func.coalesce(bindparam("b_modified"), table.c.last_modified),
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
+
+
+#: The schedule write of unchanged feeds (304), built once; run as one executemany.
+_UNCHANGED = _unchanged_statement()
+
+
 class Poller:
     """Polls claimed subscriptions for one worker.
 
@@ -777,6 +832,17 @@ class Poller:
                 work = Work(claim, PollResult(claim.id, claim.url, "error"), time.monotonic())
                 work.error = FeedError(f"Внутренняя ошибка: {error}")
                 return work
+
+    def _prepare_into(self, claim: Claim, done: queue.SimpleQueue[Work]) -> None:
+        """:meth:`prepare_in_context`, its result put on ``done`` (run in the pool's threads)."""
+        work = None
+        try:
+            work = self.prepare_in_context(claim)
+        finally:
+            if work is None:  # interrupted: still reported, so poll_many never waits for it
+                work = Work(claim, PollResult(claim.id, claim.url, "error"), time.monotonic())
+                work.error = FeedError("Опрос прерван")
+            done.put(work)
 
     def _parse(self, fetched: Fetched) -> ParsedFeed:
         return parse_feed(fetched.body, url=fetched.url, content_type=fetched.content_type)
@@ -905,26 +971,11 @@ class Poller:
         if not works:
             return
         now = utcnow()
-        table = Subscription.__table__
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.lease_owner == self.worker)
-            .values(
-                next_poll=bindparam("b_next"),
-                last_poll=now,
-                last_success=now,
-                state=ACTIVE,
-                failures=0,
-                last_error=case((table.c.failures > 0, None), else_=table.c.last_error),
-                etag=func.coalesce(bindparam("b_etag"), table.c.etag),
-                last_modified=func.coalesce(bindparam("b_modified"), table.c.last_modified),
-                lease_owner=None,
-                lease_until=None,
-            )
-        )
         rows = [
             {
                 "b_id": w.claim.id,
+                "b_worker": self.worker,
+                "b_now": now,
                 "b_next": self._next_poll(w.head, now),
                 "b_etag": w.head.etag,
                 "b_modified": w.head.last_modified,
@@ -932,7 +983,7 @@ class Poller:
             for w in works
             if w.head is not None
         ]
-        db.session.execute(statement, rows)
+        db.session.connection().execute(_UNCHANGED, rows)
         db.session.commit()
         for work in works:
             work.result.seconds = time.monotonic() - work.started
@@ -992,7 +1043,9 @@ class Poller:
         summary = Summary()
         queues: dict[str, deque[Claim]] = {}
         running: Counter[str] = Counter()
-        futures: dict[Future[Work], str] = {}
+        done: queue.SimpleQueue[Work] = queue.SimpleQueue()  # finished network parts
+        busy = 0  # network parts running
+        hosts: dict[int, str] = {}  # claimed and not finished: the host of each
         unchanged: list[Work] = []
         held: dict[int, float] = {}  # claimed and not finished: when claimed or renewed
         size, per_host = self.settings.concurrency, self.settings.per_host
@@ -1022,28 +1075,34 @@ class Poller:
                     for claim in batch:
                         if claim.id not in held:  # our own lease ran out while queued
                             held[claim.id] = time.monotonic()
-                            queues.setdefault(host_of(claim.url), deque()).append(claim)
+                            hosts[claim.id] = host = host_of(claim.url)
+                            queues.setdefault(host, deque()).append(claim)
                 for host in list(queues):
-                    while queues[host] and running[host] < per_host and len(futures) < size:
+                    while queues[host] and running[host] < per_host and busy < size:
                         claim = queues[host].popleft()
                         if not self._still_ours(claim.id, held):
+                            del hosts[claim.id]
                             continue
-                        futures[pool.submit(self.prepare_in_context, claim)] = host
+                        pool.submit(self._prepare_into, claim, done)
                         running[host] += 1
+                        busy += 1
                     if not queues[host]:
                         del queues[host]
-                if not futures:
+                if not busy:
                     break
-                done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
-                for future in done:
-                    running[futures.pop(future)] -= 1
-                    work = future.result()
+                finished = [done.get()]
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        finished.append(done.get_nowait())
+                for work in finished:
+                    busy -= 1
+                    running[hosts.pop(work.claim.id)] -= 1
                     held.pop(work.claim.id, None)
                     if work.unchanged:
                         unchanged.append(work)
                     else:
                         report(self.finish(work))
-                if len(unchanged) >= UNCHANGED_BATCH or not futures:
+                if len(unchanged) >= UNCHANGED_BATCH or not busy:
                     flush_unchanged()
             flush_unchanged()
         return summary
