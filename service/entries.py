@@ -235,7 +235,7 @@ def snapshot(entry: Entry, *, content_html: str | None = None) -> dict[str, Any]
             "title": entry.source_title,
             "url": entry.source_url,
         }
-        if entry.content_html is not None and entry.area is None and entry.kind == Kind.PRACTICE:
+        if entry.is_generic:
             data["generic"] = True
             data["content_html"] = entry.content_html
     data["content_html"] = content_html if content_html is not None else entry_html(data)

@@ -202,6 +202,11 @@ class Entry(db.Model):
     def topic_codes(self) -> list[str]:
         return [t.code for t in self.topics]
 
+    @property
+    def is_generic(self) -> bool:
+        """A mirrored entry of an ordinary (non-ASDG) feed: HTML content, no structure."""
+        return self.content_html is not None and self.area is None and self.kind == Kind.PRACTICE
+
 
 class EntryChange(db.Model):
     """The append-only change log that feeds are built from.

@@ -85,7 +85,7 @@ def _sections(entry: Entry) -> list[tuple[str, str]]:
 
 def _generic_html(entry: Entry) -> str | None:
     """The content of a mirrored entry that came from an ordinary (non-ASDG) feed."""
-    if entry.content_html is not None and entry.area is None and entry.kind == Kind.PRACTICE:
+    if entry.is_generic:
         return entry_html({"generic": True, "content_html": entry.content_html})
     return None
 
