@@ -75,8 +75,8 @@ def bench_app() -> Flask:
 
 def _generate(database_url: str) -> None:
     from service import create_app
-    from service.db import init_db
-    from service.models import db
+    from service.store.db import init_db
+    from service.store.models import db
     from tests.feedcheck import generate_entries
 
     app = create_app(_config(database_url))
@@ -92,8 +92,10 @@ def _cold_render_ms(database_url: str) -> dict[str, tuple[float, float]]:
 
     (The CPU time tells what the render costs when other processes share the machine.)
     """
-    from service import create_app, feedviews, history
-    from service.models import db
+    from service import create_app
+    from service.entries import feedlog as history
+    from service.http import feeds as feedviews
+    from service.store.models import db
 
     app = create_app(_config(database_url))
     figures: dict[str, tuple[float, float]] = {}

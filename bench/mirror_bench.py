@@ -37,7 +37,7 @@ TOPICS = ["culture", "education", "sport", "organization-hr", "economy"]
 
 
 def _record(feed: int, n: int, version: int = 0) -> dict[str, Any]:
-    from service.render import entry_html
+    from service.entries.rendering import entry_html
 
     updated = T0 + timedelta(minutes=feed * ENTRIES + n + version * 10_000)
     data: dict[str, Any] = {
@@ -149,8 +149,8 @@ class Ours:
 
     def __init__(self, tmp: Path, urls: list[str]) -> None:
         from service import create_app
-        from service.db import init_db
-        from service.models import Subscription, db
+        from service.store.db import init_db
+        from service.store.models import Subscription, db
 
         self.app = create_app(
             {
@@ -167,8 +167,8 @@ class Ours:
             db.session.commit()
 
     def update(self) -> str:
-        from service import subscriptions
-        from service.models import Subscription, db, utcnow
+        from service.mirror import subscriptions
+        from service.store.models import Subscription, db, utcnow
 
         with self.app.app_context():
             db.session.execute(db.update(Subscription).values(next_poll=utcnow()))

@@ -27,11 +27,11 @@ from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
 from service import create_app
-from service.db import init_db
-from service.entries import TEXT_FIELDS, EntryFilter
-from service.models import City, Entry, Topic, db, entry_topics
-from service.search import search_entries, stem_text
-from service.topics import TOPICS
+from service.entries.search import search_entries, stem_text
+from service.entries.service import TEXT_FIELDS, EntryFilter
+from service.store.db import init_db
+from service.store.models import City, Entry, Topic, db, entry_topics
+from service.vocab import TOPICS
 
 ENTRIES = int(os.environ.get("SEARCH_BENCH_ENTRIES", "100000"))
 QUERIES = 400
@@ -259,7 +259,7 @@ def populate(count: int, rng: random.Random) -> None:
                     location=city.name,
                     results=words.text(1, 4),
                 )
-            # The same words as service.entries.refresh_search_text keeps.
+            # The same words as service.entries.service.refresh_search_text keeps.
             row["search_text"] = stem_text(
                 [row.get(f) for f in TEXT_FIELDS]
                 + row["tags"]

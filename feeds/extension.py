@@ -7,7 +7,7 @@ directions, so the publisher and the parser can never disagree:
   with one child element per field (see the README, section "feeds").
 - JSON Feed: the item's ``_asdg`` object with the same keys.
 
-The dict on both ends is shaped like ``service.entries.snapshot``: Markdown
+The dict on both ends is shaped like ``service.entries.service.snapshot``: Markdown
 fields stay Markdown (the rendered HTML travels in ``content``/``content_html``).
 A field that is None is left out of the XML and comes back as None; an empty
 string is an empty element. The optional fields (``source``, ``generic``) come

@@ -16,7 +16,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Russian stays readable
 
-    from service import api, cli, db, feedviews, handlers, web
+    from service.cli import commands as cli
+    from service.http import api, web
+    from service.http import errors as handlers
+    from service.http import feeds as feedviews
+    from service.store import db
 
     db.init_app(app)
     api.init_app(app)

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from service.errors import ConflictError, ValidationError
-from service.models import City, db
+from service.store.models import City, db
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 

@@ -15,10 +15,10 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 
 from service import create_app
-from service.auth import create_token
+from service.accounts import create_token
 from service.cities import add_city
-from service.db import init_db, seed_topics
-from service.models import City, db
+from service.store.db import init_db, seed_topics
+from service.store.models import City, db
 from tests.dbutil import pg_base_url, pg_database
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -228,7 +228,7 @@ class Instance:
         from werkzeug.serving import make_server
 
         from service import create_app
-        from service.db import init_db
+        from service.store.db import init_db
         from tests.conftest import base_config
 
         self.name = name
@@ -277,7 +277,7 @@ class Instance:
         return self.base_url + path
 
     def close(self) -> None:
-        from service.models import db
+        from service.store.models import db
 
         self.stop()
         with self.app.app_context():
@@ -288,9 +288,9 @@ class Instance:
 
     def add_city(self, slug: str, name: str, region: str = "Регион") -> str:
         """Host a city here; returns a token that writes for it."""
-        from service.auth import create_token
+        from service.accounts import create_token
         from service.cities import add_city
-        from service.models import City, db
+        from service.store.models import City, db
 
         with self.app.app_context():
             city = add_city(slug, name, region)
@@ -305,9 +305,9 @@ class Instance:
         return response.get_json(silent=True)
 
     def snapshots(self, **filters: Any) -> dict[str, dict[str, Any]]:
-        """Every stored entry as published (``service.entries.snapshot``), by id."""
-        from service.entries import snapshot
-        from service.models import Entry, db
+        """Every stored entry as published (``service.entries.service.snapshot``), by id."""
+        from service.entries.service import snapshot
+        from service.store.models import Entry, db
 
         with self.app.app_context():
             query = db.select(Entry).filter_by(**filters)

@@ -17,10 +17,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from service import create_app
-from service.auth import create_admin
-from service.cli import load_demo
-from service.entries import get_city
-from service.models import db
+from service.accounts import create_admin
+from service.cli.commands import load_demo
+from service.entries.service import get_city
+from service.store.models import db
 from tests.conftest import Api, base_config, event_body, practice_body
 from tests.test_search import add_mirrored
 

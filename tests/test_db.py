@@ -11,8 +11,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
 from service import create_app
-from service.db import MIGRATIONS, init_db
-from service.models import Entry, db
+from service.store.db import MIGRATIONS, init_db
+from service.store.models import Entry, db
 from tests.conftest import Api, base_config, practice_body, worker_name
 from tests.dbutil import pg_base_url, pg_database
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from service import subscriptions
-from service.api.schemas import EventInSchema, PracticeInSchema
-from service.entries import create_entry
-from service.models import City, Entry, EntryChange, Subscription, db
+from service.entries.service import create_entry
+from service.http.api.schemas import EventInSchema, PracticeInSchema
+from service.mirror import subscriptions
+from service.store.models import City, Entry, EntryChange, Subscription, db
 from tests.conftest import event_body, practice_body
 from tests.dbutil import pg_base_url, pg_database
 from tests.feedserver import Instance

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from feeds.parse import parse_feed, sanitize
 from service.cities import add_city
-from service.models import Entry, EntryChange, db, utcnow
+from service.store.models import Entry, EntryChange, db, utcnow
 from tests.conftest import Api
 from tests.feedcheck import (
     AT,

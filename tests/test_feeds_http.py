@@ -15,8 +15,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import create_app, feedviews
-from service.models import db
+from service import create_app
+from service.http import feeds as feedviews
+from service.store.models import db
 from tests.conftest import Api, base_config, practice_body
 from tests.feedcheck import generate_entries, get_ok
 

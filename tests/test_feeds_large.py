@@ -15,9 +15,9 @@ from flask import Flask
 from feeds.parse import parse_feed
 from service import create_app
 from service.cities import add_city
-from service.db import init_db
-from service.entries import create_entry, delete_entry, update_entry
-from service.models import db
+from service.entries.service import create_entry, delete_entry, update_entry
+from service.store.db import init_db
+from service.store.models import db
 from tests.conftest import BACKENDS, base_config
 from tests.dbutil import pg_database
 from tests.feedcheck import (

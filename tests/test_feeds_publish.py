@@ -13,9 +13,9 @@ from lxml import etree
 
 from feeds.extension import NS
 from feeds.parse import parse_feed
-from service.cli import load_demo
-from service.feedviews import feed_links
-from service.models import db
+from service.cli.commands import load_demo
+from service.http.feeds import feed_links
+from service.store.models import db
 from tests.feedcheck import (
     AT,
     ATOM,

@@ -13,10 +13,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from service import subscriptions
-from service.entries import create_entry, snapshot
-from service.mirror import PollResult
-from service.models import City, Entry, Subscription, db
+from service.entries.service import create_entry, snapshot
+from service.mirror import subscriptions
+from service.mirror.poller import PollResult
+from service.store.models import City, Entry, Subscription, db
 from tests import feedserver
 from tests.conftest import practice_body
 from tests.feedserver import FeedServer, Instance

@@ -12,10 +12,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, func, select
 
-from service import subscriptions
 from service.errors import ConflictError, ValidationError
-from service.mirror import claim, worker_name
-from service.models import City, Entry, EntryChange, Subscription, db, utcnow
+from service.mirror import subscriptions
+from service.mirror.poller import claim, worker_name
+from service.store.models import City, Entry, EntryChange, Subscription, db, utcnow
 from tests import feedserver
 from tests.conftest import event_body, practice_body
 from tests.feedserver import FeedServer, Instance, sqlite_instance
@@ -63,7 +63,7 @@ def fields(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def mirrored(app: Flask) -> dict[str, dict[str, Any]]:
-    from service.entries import snapshot
+    from service.entries.service import snapshot
 
     with app.app_context():
         query = select(Entry).where(Entry.origin == "mirror")

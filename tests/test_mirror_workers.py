@@ -15,9 +15,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from service import create_app, subscriptions
-from service.mirror import Summary, claim_due, settings
-from service.models import Entry, Subscription, db
+from service import create_app
+from service.mirror import subscriptions
+from service.mirror.poller import Summary, claim_due, settings
+from service.store.models import Entry, Subscription, db
 from tests.conftest import base_config
 from tests.dbutil import pg_base_url, pg_database
 from tests.feedserver import FeedServer
@@ -59,7 +60,7 @@ def workers(database_path: str, tmp_path: Path) -> Iterator[list[Flask]]:
         )
         apps.append(create_app(config))
     with apps[0].app_context():
-        from service.db import init_db
+        from service.store.db import init_db
 
         init_db()
     yield apps

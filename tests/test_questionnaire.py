@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.errors import QuestionnaireError
-from service.questionnaire import (
+from service.questionnaire.parse import (
     ParsedEvent,
     ParsedQuestionnaire,
     parse_questionnaire,

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service.entries import refresh_search_text
-from service.models import City, Entry, Topic, db
-from service.search import SearchQuery, parse_query, snippet
+from service.entries.search import SearchQuery, parse_query, snippet
+from service.entries.service import refresh_search_text
+from service.store.models import City, Entry, Topic, db
 from tests.conftest import Api, event_body, practice_body
 
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from service import create_app
-from service.models import City, db
+from service.store.models import City, db
 from tests.conftest import Api, base_config, event_body, practice_body
 from tests.feedserver import Instance
 

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.auth import create_admin
-from service.models import City, db
+from service.accounts import create_admin
+from service.store.models import City, db
 from tests.conftest import Api, event_body, practice_body
 from tests.test_search import BAD_QUERIES, add_mirrored
 

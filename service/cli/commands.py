@@ -1,0 +1,162 @@
+"""Command line: ``flask --app wsgi <command>``.
+
+Thin click wrappers over service functions; a :class:`ServiceError` becomes a
+message on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from service import accounts as auth
+from service import cities
+from service.entries.service import get_city
+from service.errors import ServiceError
+from service.questionnaire import importer
+from service.store import db
+from service.store.models import City, Entry, Kind
+from service.store.models import db as sqla
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEMO_FILE = Path(__file__).parent.parent / "demo" / "omsk-2020.txt"
+DEMO_CITY = {"slug": "omsk", "name": "Омск", "region": "Омская область"}
+
+
+def friendly_errors(func: F) -> F:
+    """Print a service error as a message and exit non-zero, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ServiceError as error:
+            sqla.session.rollback()
+            where = f" [{error.field}]" if error.field else ""
+            click.echo(f"Ошибка{where}: {error.message}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema and load the topic list."""
+    db.init_db()
+    click.echo("База данных готова.")
+
+
+def load_demo() -> list[Entry]:
+    """The Omsk sample note and its events, published; nothing if already there."""
+    db.init_db()
+    city = sqla.session.scalar(select(City).where(City.slug == DEMO_CITY["slug"]))
+    if city is None:
+        city = cities.add_city(**DEMO_CITY)
+        city.latitude, city.longitude = 54.9885, 73.3242
+        sqla.session.commit()
+    elif sqla.session.scalar(
+        select(Entry.id).where(Entry.city_id == city.id, Entry.kind == Kind.PRACTICE).limit(1)
+    ):
+        return []
+    return importer.import_questionnaire(DEMO_FILE.read_text(encoding="utf-8"), city, publish=True)
+
+
+@click.command("demo")
+@with_appcontext
+@friendly_errors
+def demo_command() -> None:
+    """Load the sample Omsk note and its events (once)."""
+    created = load_demo()
+    if not created:
+        click.echo("Демонстрационные данные уже загружены.")
+    for entry in created:
+        click.echo(entry.uid)
+
+
+city_cli = AppGroup("city", help="Cities hosted by this instance.")
+
+
+@city_cli.command("add")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--region", default=None, help="Region (subject of the federation).")
+@friendly_errors
+def city_add(slug: str, name: str, region: str | None) -> None:
+    """Add a city: SLUG is Latin (ulan-ude), NAME Russian (Улан-Удэ)."""
+    city = cities.add_city(slug, name, region)
+    click.echo(f"Город добавлен: {city.slug} ({city.name})")
+
+
+token_cli = AppGroup("token", help="API tokens.")
+
+
+@token_cli.command("create")
+@click.option("--city", "slug", default=None, help="The city the token writes for.")
+@click.option("--all", "operator", is_flag=True, help="An operator token for every city.")
+@click.option("--label", default="", help="A note on what the token is for.")
+@friendly_errors
+def token_create(slug: str | None, operator: bool, label: str) -> None:
+    """Make a token and print it once (only its hash is stored)."""
+    if operator == (slug is not None):
+        raise click.UsageError("Укажите либо --city SLUG, либо --all")
+    city = get_city(slug) if slug else None
+    _, plain = auth.create_token(city, label)
+    click.echo(plain)
+
+
+admin_cli = AppGroup("admin", help="Logins for the web admin pages.")
+
+
+@admin_cli.command("create")
+@click.argument("email")
+@click.option("--city", "slug", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def admin_create(email: str, slug: str, password_stdin: bool) -> None:
+    """Create an admin of a city; the password comes from a prompt or stdin."""
+    city = get_city(slug)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Пароль", hide_input=True, confirmation_prompt=True)
+    user = auth.create_admin(email, city, password)
+    click.echo(f"Администратор создан: {user.email} ({city.name})")
+
+
+practice_cli = AppGroup("practice", help="Practice notes.")
+
+
+@practice_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--city", "slug", required=True)
+@click.option("--publish", is_flag=True, help="Publish at once instead of saving drafts.")
+@friendly_errors
+def practice_import(file: Path, slug: str, publish: bool) -> None:
+    """Turn a questionnaire text into a practice note and event summaries."""
+    city = get_city(slug)
+    raw = file.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1251")
+    created = importer.import_questionnaire(text, city, publish=publish)
+    for entry in created:
+        click.echo(f"{entry.kind}\t{entry.uid}")
+
+
+def init_app(app: Flask) -> None:
+    from service.cli.mirror import COMMANDS as MIRROR_COMMANDS  # here: it imports this module
+
+    for command in (init_db_command, demo_command, city_cli, token_cli, admin_cli, practice_cli,
+                    *MIRROR_COMMANDS):  # fmt: skip
+        app.cli.add_command(command)

@@ -1,0 +1,66 @@
+"""``/api/v1/search``: full-text search over own and mirrored entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from service.entries.search import MAX_QUERY_LENGTH, search_entries
+from service.entries.service import EntryFilter
+from service.http.api.fields import BaseSchema, Str, length, not_blank
+from service.http.api.schemas import EntryOutSchema, EntryQuerySchema
+from service.http.api.security import optional_principal
+
+bp = Blueprint("search", __name__, url_prefix="/api/v1", description="Full-text search")
+
+
+class SearchQuerySchema(EntryQuerySchema):
+    q = Str(
+        required=True,
+        validate=[length(MAX_QUERY_LENGTH), not_blank],
+        metadata={"description": "Words to find, in any grammatical form"},
+    )
+
+    class Meta(EntryQuerySchema.Meta):
+        exclude = ("status",)
+
+
+class SearchHitSchema(BaseSchema):
+    entry = fields.Nested(EntryOutSchema)
+    snippet = fields.String(metadata={"description": "HTML: the best passage, matches in <mark>"})
+
+
+class SearchPageSchema(BaseSchema):
+    q = fields.String()
+    items = fields.List(fields.Nested(SearchHitSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+@bp.route("/search")
+class Search(MethodView):
+    @bp.arguments(SearchQuerySchema, location="query")
+    @bp.response(200, SearchPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Own and mirrored entries matching the words, best first.
+
+        Russian morphology: "мероприятие" finds "мероприятий". Search syntax
+        (quotes, `*`, `NEAR`, `OR`, parentheses) is ignored: only words count.
+        """
+        page, per_page, text = args.pop("page"), args.pop("per_page"), args.pop("q")
+        result = search_entries(
+            text, EntryFilter(**args), page=page, per_page=per_page, viewer=optional_principal()
+        )
+        return {
+            "q": text,
+            "items": result.hits,
+            "page": result.page.page,
+            "per_page": result.page.per_page,
+            "total": result.page.total,
+            "pages": result.page.pages,
+        }

@@ -1,0 +1,108 @@
+"""``/api/v1/subscriptions``: the feeds this instance mirrors (operator token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from service.http.api.fields import BaseSchema, Bool, Str, length, not_blank
+from service.http.api.security import require_operator
+from service.mirror import subscriptions
+from service.mirror.poller import PollResult
+from service.store.models import Subscription
+
+SECURITY = [{"bearerAuth": []}]
+
+bp = Blueprint(
+    "subscriptions",
+    __name__,
+    url_prefix="/api/v1/subscriptions",
+    description="Feeds of other instances (or any Atom, RSS or JSON feed) mirrored here",
+)
+
+
+class SubscriptionInSchema(BaseSchema):
+    url = Str(
+        required=True,
+        validate=[length(2000), not_blank],
+        metadata={"description": "The feed, or a page that links it (autodiscovery)"},
+    )
+
+
+class SubscriptionDeleteQuerySchema(BaseSchema):
+    purge = Bool(
+        load_default=False,
+        metadata={"description": "Also delete its mirrored entries (with tombstones)"},
+    )
+
+
+class SubscriptionOutSchema(BaseSchema):
+    id = fields.Integer()
+    url = fields.String()
+    title = fields.String(allow_none=True)
+    site_url = fields.String(allow_none=True)
+    state = fields.String(metadata={"description": "active, error (retried) or gone (410)"})
+    created = fields.DateTime()
+    last_poll = fields.DateTime(allow_none=True)
+    last_success = fields.DateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    failures = fields.Integer(metadata={"description": "Failed polls in a row"})
+    entries_mirrored = fields.Integer()
+    next_poll = fields.DateTime()
+    backfilled = fields.Boolean(metadata={"description": "The archived history has been read"})
+
+
+class PollResultSchema(BaseSchema):
+    subscription_id = fields.Integer()
+    url = fields.String()
+    status = fields.String(metadata={"description": "ok, not-modified, error or gone"})
+    new = fields.Integer()
+    updated = fields.Integer()
+    deleted = fields.Integer()
+    skipped = fields.Integer()
+    refused = fields.Integer()
+    pages = fields.Integer()
+    error = fields.String(allow_none=True)
+    seconds = fields.Float()
+
+
+@bp.route("")
+class Subscriptions(MethodView):
+    @bp.response(200, SubscriptionOutSchema(many=True))
+    @bp.doc(security=SECURITY)
+    def get(self) -> list[Subscription]:
+        """Every subscription with its status."""
+        require_operator()
+        return subscriptions.list_subscriptions()
+
+    @bp.arguments(SubscriptionInSchema)
+    @bp.response(201, SubscriptionOutSchema)
+    @bp.doc(security=SECURITY)
+    def post(self, data: dict[str, Any]) -> Subscription:
+        """Subscribe: the URL is fetched once to find and check the feed."""
+        require_operator()
+        return subscriptions.add_subscription(data["url"])
+
+
+@bp.route("/<int:sub_id>")
+class SubscriptionItem(MethodView):
+    @bp.arguments(SubscriptionDeleteQuerySchema, location="query")
+    @bp.response(204)
+    @bp.doc(security=SECURITY)
+    def delete(self, args: dict[str, Any], sub_id: int) -> None:
+        """Stop mirroring; the mirrored entries stay unless ``purge=true``."""
+        require_operator()
+        subscriptions.remove_subscription(sub_id, purge=args["purge"])
+
+
+@bp.route("/<int:sub_id>/poll")
+class SubscriptionPoll(MethodView):
+    @bp.response(200, PollResultSchema)
+    @bp.doc(security=SECURITY)
+    def post(self, sub_id: int) -> PollResult:
+        """Poll now, whatever the schedule (409 while another poll of it runs)."""
+        require_operator()
+        return subscriptions.poll_subscription(sub_id)

@@ -1,0 +1,365 @@
+"""The admin pages under /admin/: login, the city's entries, API tokens, subscriptions.
+
+An admin belongs to one city and acts as that city (a :class:`Principal`
+with its city id): the service functions that the API uses decide what it may
+see and change, so another city's drafts stay invisible here as they are in
+the API.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from service import accounts as auth
+from service.entries import service as entries
+from service.entries.service import EntryFilter, Principal
+from service.errors import AuthError, ConflictError, ValidationError
+from service.http.errors import wants_json
+from service.http.web import forms, queries
+from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
+from service.mirror import subscriptions
+from service.store.models import AdminUser, Entry, Kind, Status, db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: URL part of each kind.
+KINDS = {"practices": Kind.PRACTICE, "events": Kind.EVENT}
+SESSION_KEY = "admin_id"
+
+
+# -- who is logged in ---------------------------------------------------------
+
+
+@bp.before_app_request
+def load_admin() -> None:
+    """The logged-in admin (or None) as ``g.admin`` on every page.
+
+    API and feed requests never read the session: their answers must not
+    vary by cookie (shared caches keep one copy of a feed for everybody).
+    """
+    if wants_json():
+        g.admin = None
+        return
+    admin_id = session.get(SESSION_KEY)
+    g.admin = db.session.get(AdminUser, admin_id) if isinstance(admin_id, int) else None
+
+
+def current_principal() -> Principal | None:
+    """The logged-in admin acting as its city, or None for a reader."""
+    admin: AdminUser | None = g.get("admin")
+    if admin is None:
+        return None
+    return Principal(city_id=admin.city_id, label=admin.email)
+
+
+def login_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.get("admin") is None:
+            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _principal() -> Principal:
+    principal = current_principal()
+    assert principal is not None
+    return principal
+
+
+def _safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else goes to the admin start page."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return url_for("admin.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    email = request.form.get("email", "")
+    if request.method == "POST":
+        try:
+            admin = auth.authenticate_admin(email, request.form.get("password", ""))
+        except AuthError as e:
+            error = e.message
+        else:
+            session.clear()
+            session[SESSION_KEY] = admin.id
+            return redirect(_safe_next(request.args.get("next")))
+    html = render_template("admin/login.html", email=email, error=error)
+    return html, 401 if error else 200
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    session.clear()
+    flash("Вы вышли.")
+    return redirect(url_for("reading.index"))
+
+
+# -- the city's entries -------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def dashboard() -> str:
+    """The admin's city's notes and events, drafts included."""
+    args = load_args(FilterSchema(only=("kind", "page")), request.args)
+    admin: AdminUser = g.admin
+    found = entries.list_entries(
+        EntryFilter(city=admin.city.slug, kind=args.get("kind")),
+        page=args["page"],
+        per_page=PER_PAGE,
+        viewer=_principal(),
+    )
+    return render_template("admin/dashboard.html", entries=found, args=args)
+
+
+def _kind(plural: str) -> str:
+    if plural not in KINDS:
+        abort(404)
+    return KINDS[plural]
+
+
+def own_entry(kind: str, entry_id: int) -> Entry:
+    """An entry the admin may change: another city's drafts are not found at all,
+    its published entries and mirrored entries are refused."""
+    principal = _principal()
+    entry = entries.get_entry(kind, str(entry_id), viewer=principal)
+    return entries.get_entry_for_write(kind, str(entry.id), principal)
+
+
+def _choices(kind: str) -> dict[str, Any]:
+    """What the form's lists offer: topics, and for an event the city's notes."""
+    choices: dict[str, Any] = {"topics": queries.all_topics()}
+    if kind == Kind.EVENT:
+        admin: AdminUser = g.admin
+        notes = entries.list_entries(
+            EntryFilter(city=admin.city.slug, kind=Kind.PRACTICE),
+            per_page=100,
+            viewer=_principal(),
+        )
+        choices["practices"] = notes.items
+    return choices
+
+
+def _form_page(
+    kind: str, entry: Entry | None, values: dict[str, Any], errors: forms.FormErrors | None = None
+) -> tuple[str, int]:
+    html = render_template(
+        f"admin/{kind}_form.html",
+        kind=kind,
+        entry=entry,
+        values=values,
+        errors=errors or {},
+        **_choices(kind),
+    )
+    return html, 422 if errors else 200
+
+
+def _save(kind: str, entry: Entry | None) -> Entry:
+    """Validate the posted form and create or update; :class:`forms.FormInvalid` if bad."""
+    data = forms.validate(kind, request.form)
+    try:
+        if entry is None:
+            admin: AdminUser = g.admin
+            return entries.create_entry(kind, data, city=admin.city)
+        return entries.update_entry(entry, data)
+    except ValidationError as error:
+        db.session.rollback()
+        raise forms.service_error(error) from error
+
+
+def _saved_message(entry: Entry) -> str:
+    if entry.status == Status.PUBLISHED:
+        return f"«{entry.title}» сохранено и опубликовано."
+    return f"«{entry.title}» сохранено как черновик."
+
+
+@bp.route("/<plural>/new", methods=["GET", "POST"])
+@login_required
+def create(plural: str) -> Any:
+    kind = _kind(plural)
+    if request.method == "GET":
+        return _form_page(kind, None, {"status": Status.DRAFT.value})
+    try:
+        entry = _save(kind, None)
+    except forms.FormInvalid as invalid:
+        return _form_page(kind, None, forms.typed_form(request.form), invalid.errors)
+    flash(_saved_message(entry))
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.route("/<plural>/<int:entry_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(plural: str, entry_id: int) -> Any:
+    kind = _kind(plural)
+    entry = own_entry(kind, entry_id)
+    if request.method == "GET":
+        return _form_page(kind, entry, forms.entry_form(entry))
+    try:
+        _save(kind, entry)
+    except forms.FormInvalid as invalid:
+        return _form_page(kind, entry, forms.typed_form(request.form), invalid.errors)
+    flash(_saved_message(entry))
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.route("/<plural>/<int:entry_id>/publish", methods=["POST"])
+@login_required
+def publish(plural: str, entry_id: int) -> Response:
+    entry = own_entry(_kind(plural), entry_id)
+    if entry.status != Status.PUBLISHED:
+        entries.update_entry(entry, {"status": Status.PUBLISHED.value})
+    flash(f"«{entry.title}» опубликовано.")
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.route("/<plural>/<int:entry_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(plural: str, entry_id: int) -> Any:
+    entry = own_entry(_kind(plural), entry_id)
+    if request.method == "GET":
+        return render_template("admin/delete.html", entry=entry)
+    title = entry.title
+    entries.delete_entry(entry)
+    flash(f"«{title}» удалено.")
+    return redirect(url_for("admin.dashboard"))
+
+
+# -- API tokens ---------------------------------------------------------------
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def tokens() -> Any:
+    """The city's API tokens; a new one is shown once, right after it is made."""
+    admin: AdminUser = g.admin
+    plain = None
+    label = request.form.get("label", "").strip()
+    error = None
+    if request.method == "POST":
+        if len(label) > 200:
+            error = "Описание ключа: не больше 200 символов."
+        else:
+            _, plain = auth.create_token(admin.city, label)
+    html = render_template(
+        "admin/tokens.html",
+        tokens=auth.list_tokens(admin.city_id),
+        plain=plain,
+        label="" if plain else label,
+        error=error,
+    )
+    return html, 422 if error else 200
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int) -> Response:
+    auth.revoke_token(token_id, _principal())
+    flash("Ключ отозван: с ним больше нельзя писать через API.")
+    return redirect(url_for("admin.tokens"))
+
+
+# -- subscriptions --------------------------------------------------------------
+
+POLL_STATUS = {
+    "ok": "лента прочитана",
+    "not-modified": "лента не изменилась",
+    "error": "ошибка",
+    "gone": "лента удалена на сервере (410), опрос остановлен",
+    "busy": "ленту сейчас опрашивает другой процесс",
+}
+
+
+def _subscriptions_page(url: str = "", error: str | None = None, status: int = 200) -> Any:
+    html = render_template(
+        "admin/subscriptions.html",
+        subscriptions=subscriptions.list_subscriptions(),
+        url=url,
+        error=error,
+    )
+    return html, status
+
+
+@bp.route("/subscriptions", methods=["GET", "POST"])
+@login_required
+def subscriptions_page() -> Any:
+    """The feeds this instance mirrors: add by URL, poll now, remove; state and errors."""
+    if request.method == "GET":
+        return _subscriptions_page()
+    url = request.form.get("url", "")
+    try:
+        sub = subscriptions.add_subscription(url)
+    except (ValidationError, ConflictError) as error:
+        db.session.rollback()
+        return _subscriptions_page(url, error.message, error.status_code)
+    flash(f"Подписка добавлена: {sub.title or sub.url}. Записи придут при опросе.")
+    return redirect(url_for("admin.subscriptions_page"))
+
+
+@bp.route("/subscriptions/opml", methods=["POST"])
+@login_required
+def import_opml() -> Any:
+    upload = request.files.get("opml")
+    if upload is None or not upload.filename:
+        return _subscriptions_page(error="Выберите файл OPML.", status=422)
+    try:
+        created = subscriptions.import_opml(upload.read())
+    except ValidationError as error:
+        db.session.rollback()
+        return _subscriptions_page(error=f"Файл OPML не прочитан: {error.message}", status=422)
+    flash(f"Из OPML добавлено подписок: {len(created)}.")
+    return redirect(url_for("admin.subscriptions_page"))
+
+
+@bp.route("/subscriptions/<int:sub_id>/poll", methods=["POST"])
+@login_required
+def poll_subscription(sub_id: int) -> Response:
+    try:
+        result = subscriptions.poll_subscription(sub_id)
+    except ConflictError as error:
+        flash(error.message)
+        return redirect(url_for("admin.subscriptions_page"))
+    message = f"Опрос {result.url}: {POLL_STATUS.get(result.status, result.status)}"
+    if result.status == "ok":
+        message += (
+            f"; новых записей {result.new}, изменённых {result.updated}, удалённых {result.deleted}"
+        )
+    if result.error:
+        message += f" ({result.error})"
+    flash(message + ".")
+    return redirect(url_for("admin.subscriptions_page"))
+
+
+@bp.route("/subscriptions/<int:sub_id>/remove", methods=["POST"])
+@login_required
+def remove_subscription(sub_id: int) -> Response:
+    purge = request.form.get("purge") == "1"
+    subscriptions.remove_subscription(sub_id, purge=purge)
+    if purge:
+        flash("Подписка удалена вместе с полученными записями.")
+    else:
+        flash("Подписка удалена; полученные записи остались на сайте.")
+    return redirect(url_for("admin.subscriptions_page"))

@@ -1,0 +1,130 @@
+"""What every page needs: Russian names and dates, links, query arguments, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, request, url_for
+from marshmallow import EXCLUDE, Schema
+from marshmallow import ValidationError as SchemaError
+
+from service.entries.rendering import FORMAT_NAMES, LEVEL_NAMES, date_range, russian_date
+from service.entries.search import plain_text
+from service.errors import ValidationError
+from service.http.api.schemas import EntryQuerySchema
+from service.store.models import Entry
+
+KIND_NAMES = {"practice": "Практика", "event": "Мероприятие"}
+KIND_PLURALS = {"practice": "Практики", "event": "Мероприятия"}
+ORIGIN_NAMES = {"local": "Города этого сервера", "mirror": "Из лент других серверов"}
+STATUS_NAMES = {"draft": "Черновик", "published": "Опубликовано"}
+#: Names of query arguments in messages about them.
+ARGUMENT_NAMES = {
+    "city": "Город",
+    "topic": "Тема",
+    "year": "Год",
+    "kind": "Вид записи",
+    "origin": "Откуда",
+    "page": "Страница",
+}
+PER_PAGE = 20
+
+
+class FilterSchema(EntryQuerySchema):
+    """The list filters of the pages: the API's, minus what pages do not offer."""
+
+    class Meta:
+        unknown = EXCLUDE
+        exclude = ("status", "q", "per_page")
+
+
+def load_args(schema: Schema, args: Mapping[str, str]) -> dict[str, Any]:
+    """Query arguments through a schema; empty ones count as absent.
+
+    A bad value becomes a :class:`ValidationError` with a Russian message
+    naming the argument, which the error handler shows as a page.
+    """
+    data = {k: v for k, v in args.items() if v.strip()}
+    try:
+        return schema.load(data)
+    except SchemaError as error:
+        assert isinstance(error.messages, dict)
+        field, messages = next(iter(error.messages.items()))
+        message = messages[0] if isinstance(messages, list) else str(messages)
+        raise ValidationError(
+            f"{ARGUMENT_NAMES.get(field, field)}: {message}", field=field
+        ) from error
+
+
+def rdate(value: date | datetime | None) -> str:
+    """``15 марта 2021`` for a date or a (UTC) datetime."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return russian_date(value)
+
+
+def rdatetime(value: datetime | None) -> str:
+    """``15 марта 2021, 10:05 UTC``."""
+    if value is None:
+        return ""
+    return f"{russian_date(value.date())}, {value:%H:%M} UTC"
+
+
+def entry_path(entry: Entry) -> str:
+    """The entry's page on this site (mirrored entries too)."""
+    return url_for(f"reading.{entry.kind}", entry_id=entry.id)
+
+
+def page_url(number: int) -> str:
+    """The current page's URL with another page number, filters kept."""
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return url_for(
+        request.endpoint or "reading.index", **(request.view_args or {}), **args, page=number
+    )
+
+
+def plural(number: int, one: str, few: str, many: str) -> str:
+    """Russian plural: ``plural(5, "практика", "практики", "практик")`` is "5 практик"."""
+    n = abs(number)
+    if n % 10 == 1 and n % 100 != 11:
+        word = one
+    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        word = few
+    else:
+        word = many
+    return f"{number} {word}"
+
+
+def excerpt(markdown: str | None, limit: int = 220) -> str:
+    """The beginning of a Markdown text as plain text, cut at a word."""
+    text = plain_text(markdown)
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def choices(
+    items: Iterable[Any], value: str | None = None, text: str | None = None
+) -> list[tuple[Any, Any]]:
+    """(value, text) pairs for a <select>: attributes of the items, or the items."""
+    return [(getattr(i, value) if value else i, getattr(i, text) if text else i) for i in items]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(rdate=rdate, rdatetime=rdatetime, excerpt=excerpt, choices=choices)
+    app.jinja_env.globals.update(
+        entry_path=entry_path,
+        page_url=page_url,
+        plural=plural,
+        date_range=date_range,
+        KIND_NAMES=KIND_NAMES,
+        KIND_PLURALS=KIND_PLURALS,
+        ORIGIN_NAMES=ORIGIN_NAMES,
+        STATUS_NAMES=STATUS_NAMES,
+        FORMAT_NAMES=FORMAT_NAMES,
+        LEVEL_NAMES=LEVEL_NAMES,
+    )

@@ -1,0 +1,175 @@
+"""The reader's pages: the network overview, cities, notes, events, topics, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+from marshmallow import EXCLUDE
+
+from service.cities import list_cities
+from service.entries.markup import markdown_to_html
+from service.entries.rendering import entry_html, practice_sections
+from service.entries.search import search_entries
+from service.entries.service import EntryFilter, get_city, get_entry, list_entries
+from service.errors import NotFoundError, ValidationError
+from service.http.web import charts, queries
+from service.http.web.admin import current_principal
+from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
+from service.store.models import Entry, Kind
+
+bp = Blueprint("reading", __name__)
+
+
+def _filter_choices() -> dict[str, Any]:
+    """What the filter form offers."""
+    return {
+        "cities": list_cities(),
+        "topics": queries.all_topics(),
+        "years": queries.published_years(),
+    }
+
+
+def _list(flt: EntryFilter, page: int) -> Any:
+    return list_entries(flt, page=page, per_page=PER_PAGE)
+
+
+@bp.route("/")
+def index() -> str:
+    """The newest notes and events of the whole network, with filters."""
+    args = load_args(FilterSchema(), request.args)
+    page = args.pop("page")
+    return render_template(
+        "reading/index.html",
+        entries=_list(EntryFilter(**args), page),
+        args=args,
+        **_filter_choices(),
+    )
+
+
+@bp.route("/cities")
+def cities() -> str:
+    return render_template("reading/cities.html", tallies=queries.city_tallies())
+
+
+@bp.route("/cities/<slug>")
+def city(slug: str) -> str:
+    city = get_city(slug)
+    args = load_args(FilterSchema(only=("kind", "page")), request.args)
+    entries = _list(EntryFilter(city=city.slug, kind=args.get("kind")), args["page"])
+    return render_template(
+        "reading/city.html",
+        city=city,
+        entries=entries,
+        args=args,
+        topics=[t for t in queries.topic_tallies(city.id) if t[1].total],
+        feed_city=city.slug if city.local else None,
+    )
+
+
+def _entry(kind: str, entry_id: int) -> Entry:
+    """A published entry, or the logged-in admin's own draft (a preview)."""
+    return get_entry(kind, str(entry_id), viewer=current_principal())
+
+
+def _sections(entry: Entry) -> list[tuple[str, str]]:
+    """(question, HTML) of a note's sections that have text, in reading order."""
+    data = {
+        name: getattr(entry, name)
+        for name in ("year", "summary", "achievements", "plans", "assistance", "body")
+    }
+    rendered = [(heading, markdown_to_html(text)) for heading, text in practice_sections(data)]
+    return [(heading, html) for heading, html in rendered if html]
+
+
+def _generic_html(entry: Entry) -> str | None:
+    """The content of a mirrored entry that came from an ordinary (non-ASDG) feed."""
+    if entry.is_generic:
+        return entry_html({"generic": True, "content_html": entry.content_html})
+    return None
+
+
+@bp.route("/practices/<int:entry_id>")
+def practice(entry_id: int) -> str:
+    entry = _entry(Kind.PRACTICE, entry_id)
+    return render_template(
+        "reading/practice.html",
+        entry=entry,
+        sections=_sections(entry),
+        generic_html=_generic_html(entry),
+        events=queries.events_of(entry),
+        elsewhere=queries.same_topic_elsewhere(entry),
+        feed_city=entry.city.slug if entry.city.local else None,
+    )
+
+
+@bp.route("/events/<int:entry_id>")
+def event(entry_id: int) -> str:
+    entry = _entry(Kind.EVENT, entry_id)
+    return render_template(
+        "reading/event.html",
+        entry=entry,
+        summary_html=markdown_to_html(entry.summary or ""),
+        results_html=markdown_to_html(entry.results or ""),
+        practice=queries.published_entry(entry.related_uid),
+        feed_city=entry.city.slug if entry.city.local else None,
+    )
+
+
+@bp.route("/topics")
+def topics() -> str:
+    return render_template("reading/topics.html", tallies=queries.topic_tallies())
+
+
+@bp.route("/topics/<code>")
+def topic(code: str) -> str:
+    found = queries.get_topic(code)
+    if found is None:
+        raise NotFoundError(f"Темы «{code}» нет в списке", field="topic")
+    args = load_args(FilterSchema(only=("kind", "page")), request.args)
+    entries = _list(EntryFilter(topic=code, kind=args.get("kind")), args["page"])
+    return render_template(
+        "reading/topic.html",
+        topic=found,
+        entries=entries,
+        args=args,
+        tallies=queries.city_tallies(code),
+    )
+
+
+@bp.route("/search")
+def search() -> tuple[str, int]:
+    """Search with the list filters; a bad query is explained on the page."""
+    args = load_args(FilterSchema(unknown=EXCLUDE), request.args)
+    page = args.pop("page")
+    text = request.args.get("q", "")
+    result, error = None, None
+    if text.strip():
+        try:
+            result = search_entries(text, EntryFilter(**args), page=page, per_page=PER_PAGE)
+        except ValidationError as e:
+            error = e.message
+    html = render_template(
+        "reading/search.html", q=text, result=result, error=error, args=args, **_filter_choices()
+    )
+    return html, 422 if error else 200
+
+
+@bp.route("/overview")
+def overview() -> str:
+    """The picture of the network: who published how much, per year and per topic."""
+    counts = charts.published_counts()
+    return render_template(
+        "reading/overview.html",
+        counts=counts,
+        by_year=charts.heatmap_svg(
+            counts.by_year,
+            "Практики и мероприятия городов по годам",
+            lambda city, year: url_for("reading.index", city=city, year=year),
+        ),
+        by_topic=charts.heatmap_svg(
+            counts.by_topic,
+            "Практики и мероприятия городов по темам",
+            lambda topic, city: url_for("reading.index", topic=topic, city=city),
+        ),
+    )

@@ -1,0 +1,93 @@
+"""Questionnaire texts become practice notes and event summaries."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from service.entries.search import stems
+from service.entries.service import create_entry
+from service.questionnaire.parse import ParsedEvent, ParsedQuestionnaire, parse_questionnaire
+from service.store.models import City, Entry, Kind, Status, db
+
+#: Word stems that point to a topic of the shipped list.
+TOPIC_HINTS: dict[str, tuple[str, ...]] = {
+    "organization-hr": ("организацион", "кадров"),
+    "youth-policy": ("молодежн", "молодеж"),
+    "culture": ("культур", "дельфийск", "праздник", "фестивал"),
+    "public-transport": ("транспорт", "маршрут", "автобус", "трамва"),
+    "sport": ("спорт", "физкультур"),
+    "education": ("образован", "школ"),
+    "informatization": ("информатизац", "цифров"),
+    "ecology": ("экологи", "благоустройств", "озеленен"),
+    "housing-construction": ("жкх", "строительств", "жилищн"),
+    "healthcare": ("здравоохранен",),
+    "social-support": ("социальн",),
+    "economy-finance": ("бюджет", "экономик", "финанс"),
+    "international": ("международн",),
+}
+
+
+def guess_topics(*texts: str) -> list[str]:
+    found = " ".join(stems(" ".join(texts)))
+    return [code for code, hints in TOPIC_HINTS.items() if any(h in found for h in hints)]
+
+
+def practice_title(parsed: ParsedQuestionnaire, city: City) -> str:
+    return f"{parsed.area}: {city.name}, {parsed.year}"
+
+
+def _practice_data(parsed: ParsedQuestionnaire, city: City, status: str) -> dict[str, Any]:
+    return {
+        "title": practice_title(parsed, city),
+        "area": parsed.area,
+        "year": parsed.year,
+        "summary": parsed.summary,
+        "achievements": parsed.achievements,
+        "plans": parsed.plans,
+        "assistance": parsed.assistance,
+        "body": parsed.body,
+        "topics": guess_topics(parsed.area, parsed.summary)[:5],
+        "status": status,
+    }
+
+
+def _event_data(event: ParsedEvent, city: City, related: str, status: str) -> dict[str, Any]:
+    # A questionnaire names the year, not the dates: the whole year stands
+    # until an admin sets the real dates in the draft.
+    return {
+        "title": event.title,
+        "starts_on": date(event.year, 1, 1),
+        "ends_on": date(event.year, 12, 31),
+        "format": event.format,
+        "level": event.level,
+        "location": city.name,
+        "summary": event.summary,
+        "results": "",
+        "topics": guess_topics(event.title, event.summary)[:5],
+        "related": related,
+        "status": status,
+    }
+
+
+def import_questionnaire(text: str, city: City, *, publish: bool = False) -> list[Entry]:
+    """Parse and store a practice note and its events in one transaction.
+
+    Raises :class:`~service.errors.QuestionnaireError` (nothing written) when
+    the text cannot be read.
+    """
+    parsed = parse_questionnaire(text)
+    status = Status.PUBLISHED.value if publish else Status.DRAFT.value
+    try:
+        note = create_entry(
+            Kind.PRACTICE, _practice_data(parsed, city, status), city=city, commit=False
+        )
+        created = [note]
+        for event in parsed.events:
+            data = _event_data(event, city, note.uid, status)
+            created.append(create_entry(Kind.EVENT, data, city=city, commit=False))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return created

@@ -1,0 +1,60 @@
+"""Database set-up: the engine, SQLite pragmas, migrations and ``init_db``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate
+from flask_migrate import upgrade as alembic_upgrade
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from service.store.models import Topic, db
+from service.vocab import TOPICS
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+migrate = Migrate(directory=MIGRATIONS)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db)
+    with app.app_context():
+        engine: Engine = db.engine
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def seed_topics() -> None:
+    """Insert or rename the shipped topics; never removes one in use."""
+    existing = {t.code: t for t in db.session.scalars(select(Topic))}
+    for position, (code, name) in enumerate(TOPICS):
+        topic = existing.get(code)
+        if topic is None:
+            db.session.add(Topic(code=code, name=name, position=position))
+        else:
+            topic.name, topic.position = name, position
+    db.session.commit()
+
+
+def init_db() -> None:
+    """Bring the schema to the newest migration and load the topic list.
+
+    Safe to run again on a database with data: migrations keep existing rows.
+    """
+    alembic_upgrade(directory=MIGRATIONS)
+    seed_topics()

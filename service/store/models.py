@@ -1,0 +1,291 @@
+"""SQLAlchemy models: the same tables on SQLite and PostgreSQL.
+
+Models hold data and nothing else: no validation (that is in the marshmallow
+schemas at the boundary) and no serialisation (schemas again).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database.
+
+    SQLite has no time zones: values are stored as naive UTC and come back
+    aware, so the rest of the code only ever sees aware UTC datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING),
+        type_annotation_map={datetime: UTCDateTime(), date: Date(), dict[str, Any]: JSON()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Kind(enum.StrEnum):
+    PRACTICE = "practice"
+    EVENT = "event"
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class Origin(enum.StrEnum):
+    LOCAL = "local"
+    MIRROR = "mirror"
+
+
+class City(db.Model):
+    __tablename__ = "cities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    #: True for cities hosted by this instance; False for cities known from mirrored feeds.
+    local: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: For mirrored cities: the site of the instance that hosts them.
+    instance_url: Mapped[str | None] = mapped_column(String(2000))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Topic(db.Model):
+    """A section of the Association's list; the list ships with the service."""
+
+    __tablename__ = "topics"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+entry_topics = Table(
+    "entry_topics",
+    Base.metadata,
+    Column("entry_id", ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_code", ForeignKey("topics.code"), primary_key=True, index=True),
+)
+
+
+class Entry(db.Model):
+    """A practice note or an event summary, own or mirrored.
+
+    One table for both kinds: they share the city, title, topics, status and
+    timestamps, and feeds, search and lists treat them alike. Columns that
+    belong to one kind only are NULL for the other.
+    """
+
+    __tablename__ = "entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The global tag: URI (RFC 4151); stable across edits, never reused.
+    uid: Mapped[str] = mapped_column(String(500), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    # practice
+    area: Mapped[str | None] = mapped_column(String(500))
+    achievements: Mapped[str | None] = mapped_column(Text)
+    plans: Mapped[str | None] = mapped_column(Text)
+    assistance: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(300))
+    contact_position: Mapped[str | None] = mapped_column(String(300))
+    contact_email: Mapped[str | None] = mapped_column(String(300))
+    contact_phone: Mapped[str | None] = mapped_column(String(100))
+
+    # event
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    format: Mapped[str | None] = mapped_column(String(16))
+    level: Mapped[str | None] = mapped_column(String(16))
+    location: Mapped[str | None] = mapped_column(String(500))
+    participants: Mapped[int | None] = mapped_column(Integer)
+    results: Mapped[str | None] = mapped_column(Text)
+    related_uid: Mapped[str | None] = mapped_column(String(500))
+
+    status: Mapped[str] = mapped_column(String(16), default=Status.DRAFT, index=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    published: Mapped[datetime | None] = mapped_column()
+    updated: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    # provenance
+    origin: Mapped[str] = mapped_column(String(16), default=Origin.LOCAL, index=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL"), index=True
+    )
+    #: The page of the entry on the instance it comes from (mirrored entries).
+    link: Mapped[str | None] = mapped_column(String(2000))
+    #: atom:source of a mirrored entry: the feed it came from.
+    source_id: Mapped[str | None] = mapped_column(String(2000))
+    source_title: Mapped[str | None] = mapped_column(String(500))
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    #: Content of a generic (non-ASDG) mirrored entry, sanitized HTML.
+    content_html: Mapped[str | None] = mapped_column(Text)
+
+    #: Stemmed words of the entry's text, maintained by service.entries.search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    city: Mapped[City] = relationship(lazy="joined")
+    topics: Mapped[list[Topic]] = relationship(
+        secondary=entry_topics, lazy="selectin", order_by=Topic.position
+    )
+
+    @property
+    def topic_codes(self) -> list[str]:
+        return [t.code for t in self.topics]
+
+    @property
+    def is_generic(self) -> bool:
+        """A mirrored entry of an ordinary (non-ASDG) feed: HTML content, no structure."""
+        return self.content_html is not None and self.area is None and self.kind == Kind.PRACTICE
+
+
+class EntryChange(db.Model):
+    """The append-only change log that feeds are built from.
+
+    Every publication, edit of a published entry and deletion appends one row
+    with a snapshot of the entry as it was. Feed documents are pages of this
+    log, so full archive pages never change (RFC 5005) and deletions are
+    announced as tombstones (RFC 6721).
+    """
+
+    __tablename__ = "entry_changes"
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    entry_uid: Mapped[str] = mapped_column(String(500), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
+    origin: Mapped[str] = mapped_column(String(16))
+    #: Topic codes as ",a,b," so a LIKE finds one exactly.
+    topic_codes: Mapped[str] = mapped_column(String(2000), default=",")
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The entry as published (fields, rendered HTML), or for a tombstone its city.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_entry_changes_city_seq", "city_id", "seq"),
+        Index("ix_entry_changes_origin_seq", "origin", "seq"),
+    )
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: NULL: an operator token (made with ``--all``) that may act for every city.
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used: Mapped[datetime | None] = mapped_column()
+    revoked: Mapped[datetime | None] = mapped_column()
+
+    city: Mapped[City | None] = relationship(lazy="joined")
+
+
+class AdminUser(db.Model):
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(300), unique=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+    city: Mapped[City] = relationship(lazy="joined")
+
+
+class Subscription(db.Model):
+    """A remote feed this instance mirrors."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    site_url: Mapped[str | None] = mapped_column(String(2000))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    #: "active", "gone" (410: polling stopped) or "error" (failing, retried with backoff)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    last_poll: Mapped[datetime | None] = mapped_column()
+    last_success: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    entries_mirrored: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: The complete history (RFC 5005 archives) has been read.
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Work claim: a worker owns the subscription until the lease expires.
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column()
