@@ -27,8 +27,9 @@ from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
 from service import create_app
+from service.entries.filters import EntryFilter
 from service.entries.search import search_entries, stem_text
-from service.entries.service import TEXT_FIELDS, EntryFilter
+from service.entries.service import TEXT_FIELDS
 from service.store.db import init_db
 from service.store.models import City, Entry, Topic, db, entry_topics
 from service.vocab import TOPICS

@@ -13,7 +13,7 @@ import secrets
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.entries.service import Principal
+from service.entries.access import Principal
 from service.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from service.store.models import AdminUser, ApiToken, City, db, utcnow
 

@@ -29,8 +29,8 @@ from lxml import etree
 
 from service.cities import add_city
 from service.entries.service import create_entry
-from service.store.models import City, Entry, Origin, Status, db
-from service.vocab import TOPIC_CODES
+from service.store.models import City, Entry, db
+from service.vocab import TOPIC_CODES, Origin, Status
 
 HERE = Path(__file__).parent
 ATOM_RNC = HERE / "atom.rnc"
@@ -299,7 +299,7 @@ def generate_entries(count: int, *, seed: int = 5) -> list[Entry]:
 
 def add_mirrored_entry(title: str, *, city_slug: str = "barnaul") -> Entry:
     """A mirrored entry as the mirror stores one: a remote city, origin and source."""
-    from service.entries.service import record_change
+    from service.entries.changelog import record_change
 
     city = db.session.scalar(db.select(City).where(City.slug == city_slug))
     if city is None:

@@ -306,7 +306,7 @@ class Instance:
 
     def snapshots(self, **filters: Any) -> dict[str, dict[str, Any]]:
         """Every stored entry as published (``service.entries.service.snapshot``), by id."""
-        from service.entries.service import snapshot
+        from service.entries.changelog import snapshot
         from service.store.models import Entry, db
 
         with self.app.app_context():

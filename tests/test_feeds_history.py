@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from feeds.parse import parse_feed, sanitize
 from service.cities import add_city
+from service.entries.changelog import ChangeValues, append
 from service.store.models import Entry, EntryChange, db, utcnow
 from tests.conftest import Api
 from tests.feedcheck import (
@@ -314,8 +315,8 @@ def test_log_rows_become_visible_in_seq_order(app: Flask, database_url: str) -> 
         city_id = add_city("omsk", "Омск").id
         engine = db.engine
 
-    def change(uid: str) -> EntryChange:
-        return EntryChange(
+    def change(uid: str) -> ChangeValues:
+        return ChangeValues(
             entry_uid=uid,
             kind="practice",
             city_id=city_id,
@@ -327,12 +328,11 @@ def test_log_rows_become_visible_in_seq_order(app: Flask, database_url: str) -> 
         )
 
     first, second = Session(engine), Session(engine)
-    first.add(change("first"))
-    first.flush()  # seq taken, transaction open
+    append([change("first")], session=first)  # seq taken, transaction open
     done = threading.Event()
 
     def append_second() -> None:
-        second.add(change("second"))
+        append([change("second")], session=second)
         second.commit()
         done.set()
 

@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from service.entries.service import create_entry, snapshot
+from service.entries.changelog import snapshot
+from service.entries.service import create_entry
 from service.mirror import subscriptions
 from service.mirror.poller import PollResult
 from service.store.models import City, Entry, Subscription, db

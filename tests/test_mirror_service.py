@@ -63,7 +63,7 @@ def fields(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def mirrored(app: Flask) -> dict[str, dict[str, Any]]:
-    from service.entries.service import snapshot
+    from service.entries.changelog import snapshot
 
     with app.app_context():
         query = select(Entry).where(Entry.origin == "mirror")

@@ -23,8 +23,9 @@ from service.entries.service import get_city
 from service.errors import ServiceError
 from service.questionnaire import importer
 from service.store import db
-from service.store.models import City, Entry, Kind
+from service.store.models import City, Entry
 from service.store.models import db as sqla
+from service.vocab import Kind
 
 F = TypeVar("F", bound=Callable[..., Any])
 

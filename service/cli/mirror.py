@@ -18,8 +18,9 @@ from service.cli.commands import friendly_errors
 from service.mirror import subscriptions
 from service.mirror.poller import PollResult, Summary
 from service.store.models import Subscription, utcnow
+from service.vocab import SubscriptionState
 
-STATES = {"active": "работает", "gone": "удалена (410)", "error": "ошибка"}
+STATES = SubscriptionState.names()
 
 
 def _when(value: datetime | None) -> str:

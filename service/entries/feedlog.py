@@ -19,30 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, event, func, select, text
+from sqlalchemy import ColumnElement, Engine, func, select
 
 from service.errors import NotFoundError
-from service.store.models import EntryChange, Origin, db
+from service.store.models import EntryChange, db
+from service.vocab import Origin
 
 SCOPES = ("all", "network", "city")
-#: Key of the PostgreSQL advisory lock that orders appends to the change log.
-LOG_APPEND_LOCK = 0x41534447
-
-
-@event.listens_for(EntryChange, "before_insert")
-def _append_in_commit_order(_mapper: Any, connection: Connection, _target: Any) -> None:
-    """Make ``seq`` order equal commit order on PostgreSQL.
-
-    A sequence hands out numbers at insert time, but transactions commit in
-    any order: a reader could see row 11 before row 10 commits, cache a head
-    as of version 11 without row 10 and page archives over a gap that later
-    fills. So every transaction that appends to the log first takes one
-    transaction-scoped advisory lock (held until it commits or rolls back):
-    appends are serialised, and a row never becomes visible before a row with
-    a smaller ``seq``. SQLite serialises writers by itself.
-    """
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_APPEND_LOCK})
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,10 @@ from typing import Any
 from markupsafe import escape
 
 from service.entries.markup import markdown_to_html, sanitize_html
+from service.vocab import EventFormat, EventLevel
 
-FORMAT_NAMES = {"online": "онлайн", "offline": "очно", "hybrid": "смешанный формат"}
-LEVEL_NAMES = {
-    "municipal": "муниципальный",
-    "regional": "региональный",
-    "interregional": "межрегиональный",
-    "international": "международный",
-}
+FORMAT_NAMES = EventFormat.names()
+LEVEL_NAMES = EventLevel.names()
 MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",

@@ -36,18 +36,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import snowballstemmer
 from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import Select, column, func, literal_column, select, table
 
+from service.entries.access import Principal
+from service.entries.filters import Conditions, EntryFilter, Page, conditions, sql
 from service.errors import ValidationError
-from service.store.models import City, Entry, Origin, Status, db, entry_topics
-
-if TYPE_CHECKING:
-    from service.entries.service import EntryFilter, Page, Principal
+from service.store.models import Entry, db, entry_topics
 
 WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
 
@@ -185,32 +184,16 @@ def facet(name: str, value: object) -> str:
     return f'"{prefix}{"none" if value is None else value}"'
 
 
-def _fts5_filters(flt: EntryFilter, viewer: Principal | None) -> str | None:
-    """The list filters (service.entries.service._filtered) as FTS5 terms on the facets column.
+def _fts5_filters(found: Conditions) -> str | None:
+    """The list conditions as FTS5 terms on the facets column; None when nothing can match.
 
-    None when nothing can match (a city that does not exist). The topic filter is
-    not a facet (topics live in their own table): the caller adds it.
+    The topic condition is not a facet (topics live in their own table): the
+    caller adds it.
     """
-    terms = []
-    if flt.kind:
-        terms.append(facet("kind", flt.kind))
-    if flt.city:
-        city_id = db.session.scalar(select(City.id).where(City.slug == flt.city))
-        if city_id is None:
-            return None
-        terms.append(facet("city_id", city_id))
-    if flt.year is not None:
-        terms.append(facet("year", flt.year))
-    if flt.origin:
-        terms.append(facet("origin", flt.origin))
-    visible = [facet("status", Status.PUBLISHED)]
-    if viewer is not None and viewer.operator:
-        visible.append(facet("origin", Origin.LOCAL))
-    elif viewer is not None and viewer.city_id is not None:
-        visible.append(facet("city_id", viewer.city_id))
-    terms.append("(" + " OR ".join(visible) + ")")
-    if flt.status:
-        terms.append(facet("status", flt.status))
+    if found.impossible:
+        return None
+    terms = [facet(t.column, t.value) for t in found.all_of]
+    terms.append("(" + " OR ".join(facet(t.column, t.value) for t in found.visible_if) + ")")
     return "facets : (" + " AND ".join(terms) + ")"
 
 
@@ -218,14 +201,17 @@ def _fts5_ranked(
     query: SearchQuery, flt: EntryFilter, viewer: Principal | None, page: int, per_page: int
 ) -> tuple[int, list[int]]:
     """SQLite: (number of matches, ids of the page), all in the FTS5 index."""
-    filters = _fts5_filters(flt, viewer)
+    found = conditions(flt, viewer)
+    filters = _fts5_filters(found)
     if filters is None:
         return 0, []
     where = [_FTS.op("MATCH")(f"{fts5_expression(query)} AND {filters}")]
-    if flt.topic:
+    if found.topic:
         where.append(
             select(entry_topics.c.entry_id)
-            .where(entry_topics.c.entry_id == _fts.c.rowid, entry_topics.c.topic_code == flt.topic)
+            .where(
+                entry_topics.c.entry_id == _fts.c.rowid, entry_topics.c.topic_code == found.topic
+            )
             .exists()
         )
     total = db.session.scalar(select(func.count()).select_from(_fts).where(*where)) or 0
@@ -258,14 +244,12 @@ def _tsvector_ranked(
     query: SearchQuery, flt: EntryFilter, viewer: Principal | None, page: int, per_page: int
 ) -> tuple[int, list[int]]:
     """PostgreSQL: (number of matches, ids of the page), the list filters as for lists."""
-    from service.entries.service import _filtered
-
     tsquery = func.to_tsquery(_TSCONFIG, tsquery_expression(query))
-    matches = _VECTOR.op("@@")(tsquery)
-    total = db.session.scalar(_filtered(select(func.count(Entry.id)), flt, viewer).where(matches))
+    where = [*sql(conditions(flt, viewer)), _VECTOR.op("@@")(tsquery)]
+    total = db.session.scalar(select(func.count(Entry.id)).where(*where))
     ids = db.session.scalars(
-        _filtered(select(Entry.id), flt, viewer)
-        .where(matches)
+        select(Entry.id)
+        .where(*where)
         .order_by(func.ts_rank_cd(_VECTOR, tsquery).desc(), Entry.updated.desc(), Entry.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -418,8 +402,6 @@ def search_entries(
     ``flt.q`` is ignored: ``text`` is the query. Drafts only for their own city,
     as in lists.
     """
-    from service.entries.service import Page
-
     query = parse_query(text)
     ranked = _tsvector_ranked if _postgresql() else _fts5_ranked
     total, ids = ranked(query, replace(flt, q=None), viewer, page, per_page)

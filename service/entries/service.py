@@ -8,28 +8,19 @@ that feeds are built from.
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 
-from service.entries.rendering import entry_html
+from service.entries.access import Principal, check_read, check_write
+from service.entries.changelog import CONTACT_FIELDS, record_change, record_deletion
+from service.entries.filters import EntryFilter, Page, conditions, sql
+from service.entries.ids import mint_uid
 from service.entries.search import matching_ids, stem_text
 from service.errors import NotFoundError, PermissionDeniedError, ValidationError
-from service.store.models import (
-    City,
-    Entry,
-    EntryChange,
-    Kind,
-    Origin,
-    Status,
-    Topic,
-    db,
-    utcnow,
-)
+from service.store.models import City, Entry, Topic, db, utcnow
+from service.vocab import Kind, Origin, Status
 
 PRACTICE_FIELDS = ("area", "year", "summary", "achievements", "plans", "assistance", "body")
 EVENT_FIELDS = (
@@ -42,61 +33,8 @@ EVENT_FIELDS = (
     "summary",
     "results",
 )
-CONTACT_FIELDS = ("name", "position", "email", "phone")
 TEXT_FIELDS = ("title", "area", "summary", "achievements", "plans", "assistance", "body",
                "location", "results")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is acting: a city's token or admin, or the instance operator."""
-
-    city_id: int | None
-    operator: bool = False
-    label: str = ""
-
-    def may_write(self, city_id: int) -> bool:
-        return self.operator or self.city_id == city_id
-
-
-@dataclass(frozen=True)
-class EntryFilter:
-    kind: str | None = None
-    city: str | None = None
-    topic: str | None = None
-    year: int | None = None
-    q: str | None = None
-    origin: str | None = None
-    status: str | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Entry]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-# -- ids --------------------------------------------------------------------
-
-
-def mint_uid(kind: str, when: datetime | None = None) -> str:
-    """A new global id: ``tag:AUTHORITY,YYYY-MM-DD:KIND/RANDOM`` (RFC 4151)."""
-    authority = current_app.config["FEED_AUTHORITY"]
-    day = (when or utcnow()).date().isoformat()
-    return f"tag:{authority},{day}:{kind}/{secrets.token_hex(8)}"
-
-
-def entry_url(entry: Entry) -> str:
-    """The entry's page: its own page here, or the original for mirrored ones."""
-    if entry.origin == Origin.MIRROR and entry.link:
-        return entry.link
-    return f"{current_app.config['BASE_URL']}/{entry.kind}s/{entry.id}"
 
 
 # -- lookups ----------------------------------------------------------------
@@ -116,177 +54,38 @@ def find_entry(ident: str) -> Entry | None:
 
 
 def get_entry(kind: str, ident: str, *, viewer: Principal | None = None) -> Entry:
-    """An entry by local number or tag: id; drafts only for their own city."""
+    """An entry by local number or tag: id, if the viewer may see it (drafts: own city)."""
     entry = find_entry(ident)
-    if entry is None or entry.kind != kind:
-        raise NotFoundError("Запись не найдена", field="id")
-    if entry.status != Status.PUBLISHED and not (viewer and viewer.may_write(entry.city_id)):
-        raise NotFoundError("Запись не найдена", field="id")
-    return entry
+    return check_read(entry if entry is not None and entry.kind == kind else None, viewer)
 
 
 def get_entry_for_write(kind: str, ident: str, principal: Principal) -> Entry:
+    """An entry the principal may change (404 if it may not see it, 403 if not change it)."""
     entry = find_entry(ident)
-    if entry is None or entry.kind != kind:
-        raise NotFoundError("Запись не найдена", field="id")
-    if entry.origin == Origin.MIRROR:
-        raise PermissionDeniedError(
-            "Запись получена из ленты другого города: изменить её может только этот город",
-            field="id",
-        )
-    if not principal.may_write(entry.city_id):
-        raise PermissionDeniedError("Запись принадлежит другому городу", field="city")
-    return entry
+    return check_write(entry if entry is not None and entry.kind == kind else None, principal)
 
 
-def _filtered(query: Select[Any], flt: EntryFilter, viewer: Principal | None) -> Select[Any]:
-    if flt.kind:
-        query = query.where(Entry.kind == flt.kind)
-    if flt.city:
-        query = query.join(City, Entry.city_id == City.id).where(City.slug == flt.city)
-    if flt.topic:
-        query = query.where(Entry.topics.any(Topic.code == flt.topic))
-    if flt.year is not None:
-        query = query.where(Entry.year == flt.year)
-    if flt.origin:
-        query = query.where(Entry.origin == flt.origin)
+def _where(flt: EntryFilter, viewer: Principal | None) -> list[Any]:
+    clauses: list[Any] = sql(conditions(flt, viewer))
     if flt.q:
-        query = query.where(Entry.id.in_(matching_ids(flt.q)))
-    visible = Entry.status == Status.PUBLISHED
-    if viewer is not None and viewer.operator:
-        visible = or_(visible, Entry.origin == Origin.LOCAL)
-    elif viewer is not None and viewer.city_id is not None:
-        visible = or_(visible, Entry.city_id == viewer.city_id)
-    query = query.where(visible)
-    if flt.status:
-        query = query.where(Entry.status == flt.status)
-    return query
+        clauses.append(Entry.id.in_(matching_ids(flt.q)))
+    return clauses
 
 
 def list_entries(
     flt: EntryFilter, *, page: int = 1, per_page: int = 20, viewer: Principal | None = None
 ) -> Page:
     """Entries matching the filter, newest first; drafts only for their own city."""
-    base = _filtered(select(Entry), flt, viewer)
-    total = db.session.scalar(_filtered(select(func.count(Entry.id)), flt, viewer))
+    where = _where(flt, viewer)
+    total = db.session.scalar(select(func.count(Entry.id)).where(*where))
     items = db.session.scalars(
-        base.order_by(Entry.updated.desc(), Entry.id.desc())
+        select(Entry)
+        .where(*where)
+        .order_by(Entry.updated.desc(), Entry.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).unique()
     return Page(items=list(items), page=page, per_page=per_page, total=total or 0)
-
-
-# -- snapshots and the change log -------------------------------------------
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def snapshot(entry: Entry, *, content_html: str | None = None) -> dict[str, Any]:
-    """The entry as feeds publish it: every structured field, plain JSON values.
-
-    ``content_html`` is the entry's rendered, sanitized HTML when the caller
-    has it already (a mirrored record carries its publisher's rendering);
-    otherwise it is rendered here from the Markdown fields.
-    """
-    city = entry.city
-    data: dict[str, Any] = {
-        "id": entry.uid,
-        "kind": entry.kind,
-        "title": entry.title,
-        "city": {
-            "slug": city.slug,
-            "name": city.name,
-            "region": city.region,
-            "latitude": city.latitude,
-            "longitude": city.longitude,
-        },
-        "topics": entry.topic_codes,
-        "tags": list(entry.tags or []),
-        "year": entry.year,
-        "summary": entry.summary,
-        "status": entry.status,
-        "published": _iso(entry.published),
-        "updated": _iso(entry.updated),
-        "url": entry_url(entry),
-        "origin": entry.origin,
-    }
-    if entry.kind == Kind.PRACTICE:
-        for name in ("area", "achievements", "plans", "assistance", "body"):
-            data[name] = getattr(entry, name)
-        contact = {n: getattr(entry, f"contact_{n}") for n in CONTACT_FIELDS}
-        data["contact"] = contact if any(contact.values()) else None
-    else:
-        data.update(
-            starts_on=_iso(entry.starts_on),
-            ends_on=_iso(entry.ends_on),
-            format=entry.format,
-            level=entry.level,
-            location=entry.location,
-            participants=entry.participants,
-            results=entry.results,
-            related=entry.related_uid,
-        )
-    if entry.origin == Origin.MIRROR:
-        data["source"] = {
-            "id": entry.source_id,
-            "title": entry.source_title,
-            "url": entry.source_url,
-        }
-        if entry.is_generic:
-            data["generic"] = True
-            data["content_html"] = entry.content_html
-    data["content_html"] = content_html if content_html is not None else entry_html(data)
-    return data
-
-
-def change_row(
-    entry: Entry, *, deleted: bool, at: datetime, data: dict[str, Any]
-) -> dict[str, Any]:
-    """The column values of one change-log row (for a bulk insert of many)."""
-    return {
-        "entry_uid": entry.uid,
-        "kind": entry.kind,
-        "city_id": entry.city_id,
-        "origin": entry.origin,
-        "topic_codes": "," + ",".join(entry.topic_codes) + ",",
-        "deleted": deleted,
-        "at": at,
-        "data": data,
-    }
-
-
-def _log(entry: Entry, *, deleted: bool, at: datetime, data: dict[str, Any]) -> EntryChange:
-    change = EntryChange(**change_row(entry, deleted=deleted, at=at, data=data))
-    db.session.add(change)
-    return change
-
-
-def record_change(entry: Entry) -> EntryChange:
-    """Append the entry's current published state to the change log."""
-    return _log(entry, deleted=False, at=entry.updated, data=snapshot(entry))
-
-
-def tombstone_data(entry: Entry) -> dict[str, Any]:
-    """What a tombstone in the change log says about the deleted entry."""
-    source = None
-    if entry.origin == Origin.MIRROR:
-        source = {"id": entry.source_id, "title": entry.source_title, "url": entry.source_url}
-    return {
-        "id": entry.uid,
-        "kind": entry.kind,
-        "city": {"slug": entry.city.slug, "name": entry.city.name},
-        "url": entry_url(entry),
-        "origin": entry.origin,
-        "source": source,
-    }
-
-
-def record_deletion(entry: Entry, when: datetime | None = None) -> EntryChange:
-    """Append a tombstone (RFC 6721) for a published entry that is gone."""
-    return _log(entry, deleted=True, at=when or utcnow(), data=tombstone_data(entry))
 
 
 def refresh_search_text(entry: Entry) -> None:

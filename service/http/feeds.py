@@ -42,8 +42,8 @@ from service.cities import SLUG
 from service.entries import feedlog as history
 from service.entries.feedlog import FeedQuery, LogPage, LogState
 from service.errors import BadRequestError, NotFoundError
-from service.store.models import City, Kind, db
-from service.vocab import TOPIC_CODES, TOPICS
+from service.store.models import City, db
+from service.vocab import TOPIC_CODES, TOPICS, Kind
 
 bp = Blueprint("feeds", __name__)
 

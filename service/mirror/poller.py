@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from feeds.decide import KnownCity, Plan, Refusal, Refused, Removal, Stored, Version, decide
@@ -40,29 +40,13 @@ from feeds.schedule import Policy, after_failure, after_success, parse_max_age, 
 from feeds.types import ParsedEntry, ParsedFeed, SourceInfo
 from feeds.urls import host_of, origin_of, slug_from_host
 from service.cities import SLUG
-from service.entries.feedlog import LOG_APPEND_LOCK
+from service.entries import changelog
+from service.entries.changelog import CONTACT_FIELDS, ChangeValues
 from service.entries.markup import sanitize_html
-from service.entries.rendering import FORMAT_NAMES, LEVEL_NAMES
-from service.entries.service import (
-    CONTACT_FIELDS,
-    change_row,
-    refresh_search_text,
-    snapshot,
-    tombstone_data,
-)
+from service.entries.service import refresh_search_text
 from service.errors import FeedError
-from service.store.models import (
-    City,
-    Entry,
-    EntryChange,
-    Kind,
-    Origin,
-    Status,
-    Subscription,
-    Topic,
-    db,
-    utcnow,
-)
+from service.store.models import City, Entry, EntryChange, Subscription, Topic, db, utcnow
+from service.vocab import EventFormat, EventLevel, Kind, Origin, Status
 
 log = logging.getLogger(__name__)
 
@@ -362,8 +346,8 @@ def load_record(raw: dict[str, Any]) -> dict[str, Any]:
     }
     _check(data.get("year") is None or 1000 <= data["year"] <= 9999, "year")
     _check(data.get("participants") is None or data["participants"] >= 0, "participants")
-    _check(data.get("format") in (None, *FORMAT_NAMES), "format")
-    _check(data.get("level") in (None, *LEVEL_NAMES), "level")
+    _check(data.get("format") in (None, *EventFormat.values()), "format")
+    _check(data.get("level") in (None, *EventLevel.values()), "level")
     data["updated"] = _when(data, "updated", datetime.fromisoformat, required=True)
     data["published"] = _when(data, "published", datetime.fromisoformat)
     data["starts_on"] = _when(data, "starts_on", date.fromisoformat)
@@ -659,21 +643,15 @@ def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
     events += [
         (r.when, 1, len(events) + i, entries[r.uid], None) for i, r in enumerate(plan.delete)
     ]
-    changes: list[dict[str, Any]] = []
+    changes: list[ChangeValues] = []
     for when, deleting, _, entry, html in sorted(events, key=lambda e: e[:3]):
         if deleting:
-            changes.append(change_row(entry, deleted=True, at=when, data=tombstone_data(entry)))
+            changes.append(changelog.tombstone_row(entry, when))
             db.session.delete(entry)
         else:
             refresh_search_text(entry)
-            data = snapshot(entry, content_html=html)
-            changes.append(change_row(entry, deleted=False, at=entry.updated, data=data))
-    if changes:  # one multi-row insert, in log order
-        if db.engine.dialect.name == "postgresql":
-            # What service.entries.feedlog's before_insert hook does for ORM inserts (a
-            # bulk insert bypasses it): appends commit in ``seq`` order.
-            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_APPEND_LOCK})
-        db.session.execute(insert(EntryChange.__table__), changes)
+            changes.append(changelog.version_row(entry, content_html=html))
+    changelog.append(changes)  # one multi-row insert, in log order
 
 
 def _published_html(entry: Entry, data: dict[str, Any]) -> str | None:

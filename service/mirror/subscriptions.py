@@ -26,7 +26,7 @@ from feeds.errors import FeedsError
 from feeds.fetch import Fetched, Fetcher
 from feeds.parse import parse_feed
 from feeds.urls import is_http_url
-from service.entries.service import record_deletion
+from service.entries.changelog import record_deletion
 from service.errors import ConflictError, NotFoundError, ValidationError
 from service.mirror.poller import (
     Claim,

@@ -8,7 +8,8 @@ from typing import Any
 from service.entries.search import stems
 from service.entries.service import create_entry
 from service.questionnaire.parse import ParsedEvent, ParsedQuestionnaire, parse_questionnaire
-from service.store.models import City, Entry, Kind, Status, db
+from service.store.models import City, Entry, db
+from service.vocab import Kind, Status
 
 #: Word stems that point to a topic of the shipped list.
 TOPIC_HINTS: dict[str, tuple[str, ...]] = {

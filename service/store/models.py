@@ -6,7 +6,6 @@ schemas at the boundary) and no serialisation (schemas again).
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,6 +27,8 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
+
+from service.vocab import Kind, Origin, Status, SubscriptionState
 
 
 def utcnow() -> datetime:
@@ -79,21 +80,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-
-
-class Kind(enum.StrEnum):
-    PRACTICE = "practice"
-    EVENT = "event"
-
-
-class Status(enum.StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-
-
-class Origin(enum.StrEnum):
-    LOCAL = "local"
-    MIRROR = "mirror"
 
 
 class City(db.Model):
@@ -277,7 +263,7 @@ class Subscription(db.Model):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     created: Mapped[datetime] = mapped_column(default=utcnow)
     #: "active", "gone" (410: polling stopped) or "error" (failing, retried with backoff)
-    state: Mapped[str] = mapped_column(String(16), default="active")
+    state: Mapped[str] = mapped_column(String(16), default=SubscriptionState.ACTIVE)
     last_poll: Mapped[datetime | None] = mapped_column()
     last_success: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)

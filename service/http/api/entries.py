@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.entries import service as entries
-from service.entries.service import EntryFilter
+from service.entries.filters import EntryFilter
 from service.http.api.schemas import (
     EntryQuerySchema,
     EventInSchema,

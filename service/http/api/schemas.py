@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from service.entries.service import CONTACT_FIELDS, entry_url
+from service.entries.changelog import CONTACT_FIELDS
+from service.entries.ids import entry_url
 from service.http.api.fields import (
     BaseSchema,
     Date,
@@ -20,15 +21,15 @@ from service.http.api.fields import (
     not_blank,
     one_of,
 )
-from service.store.models import Entry, Origin, Status
-from service.vocab import TOPIC_CODES
+from service.store.models import Entry
+from service.vocab import TOPIC_CODES, EventFormat, EventLevel, Kind, Origin, Status
 
 TEXT_MAX = 100_000
-FORMATS = ("online", "offline", "hybrid")
-LEVELS = ("municipal", "regional", "interregional", "international")
-KINDS = ("practice", "event")
-STATUSES = (Status.DRAFT.value, Status.PUBLISHED.value)
-ORIGINS = (Origin.LOCAL.value, Origin.MIRROR.value)
+FORMATS = EventFormat.values()
+LEVELS = EventLevel.values()
+KINDS = Kind.values()
+STATUSES = Status.values()
+ORIGINS = Origin.values()
 
 
 def _topic_codes(values: list[str]) -> None:

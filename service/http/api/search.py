@@ -8,8 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from service.entries.filters import EntryFilter
 from service.entries.search import MAX_QUERY_LENGTH, search_entries
-from service.entries.service import EntryFilter
 from service.http.api.fields import BaseSchema, Str, length, not_blank
 from service.http.api.schemas import EntryOutSchema, EntryQuerySchema
 from service.http.api.security import optional_principal

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from service.accounts import principal_for_token
-from service.entries.service import Principal
+from service.entries.access import Principal
 from service.errors import AuthError, PermissionDeniedError
 
 BEARER_SCHEME = {"type": "http", "scheme": "bearer"}

@@ -28,13 +28,15 @@ from werkzeug.wrappers import Response
 
 from service import accounts as auth
 from service.entries import service as entries
-from service.entries.service import EntryFilter, Principal
+from service.entries.access import Principal
+from service.entries.filters import EntryFilter
 from service.errors import AuthError, ConflictError, ValidationError
 from service.http.errors import wants_json
 from service.http.web import forms, queries
 from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
 from service.mirror import subscriptions
-from service.store.models import AdminUser, Entry, Kind, Status, db
+from service.store.models import AdminUser, Entry, db
+from service.vocab import Kind, Status
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

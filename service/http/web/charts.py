@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
-from service.store.models import City, Entry, Kind, Status, Topic, db, entry_topics
+from service.store.models import City, Entry, Topic, db, entry_topics
+from service.vocab import Kind, Status
 
 CELL_W = 52
 CELL_H = 28

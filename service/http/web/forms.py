@@ -16,10 +16,11 @@ from typing import Any
 from marshmallow import ValidationError as SchemaError
 from werkzeug.datastructures import MultiDict
 
-from service.entries.service import CONTACT_FIELDS
+from service.entries.changelog import CONTACT_FIELDS
 from service.errors import ValidationError
 from service.http.api.schemas import EventInSchema, PracticeInSchema
-from service.store.models import Entry, Kind
+from service.store.models import Entry
+from service.vocab import Kind
 
 #: Text fields as the form names them (the same as the schema's).
 TEXT_FIELDS = {

@@ -15,11 +15,11 @@ from service.entries.search import plain_text
 from service.errors import ValidationError
 from service.http.api.schemas import EntryQuerySchema
 from service.store.models import Entry
+from service.vocab import KIND_PLURALS, Kind, Origin, Status
 
-KIND_NAMES = {"practice": "Практика", "event": "Мероприятие"}
-KIND_PLURALS = {"practice": "Практики", "event": "Мероприятия"}
-ORIGIN_NAMES = {"local": "Города этого сервера", "mirror": "Из лент других серверов"}
-STATUS_NAMES = {"draft": "Черновик", "published": "Опубликовано"}
+KIND_NAMES = Kind.names()
+ORIGIN_NAMES = Origin.names()
+STATUS_NAMES = Status.names()
 #: Names of query arguments in messages about them.
 ARGUMENT_NAMES = {
     "city": "Город",

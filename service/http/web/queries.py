@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from service.store.models import City, Entry, Kind, Status, Topic, db, entry_topics
+from service.store.models import City, Entry, Topic, db, entry_topics
+from service.vocab import Kind, Status
 
 PUBLISHED = Entry.status == Status.PUBLISHED
 

@@ -8,15 +8,17 @@ from flask import Blueprint, render_template, request, url_for
 from marshmallow import EXCLUDE
 
 from service.cities import list_cities
+from service.entries.filters import EntryFilter
 from service.entries.markup import markdown_to_html
 from service.entries.rendering import entry_html, practice_sections
 from service.entries.search import search_entries
-from service.entries.service import EntryFilter, get_city, get_entry, list_entries
+from service.entries.service import get_city, get_entry, list_entries
 from service.errors import NotFoundError, ValidationError
 from service.http.web import charts, queries
 from service.http.web.admin import current_principal
 from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
-from service.store.models import Entry, Kind
+from service.store.models import Entry
+from service.vocab import Kind
 
 bp = Blueprint("reading", __name__)
 

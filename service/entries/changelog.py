@@ -1,0 +1,167 @@
+"""The append-only change log that feeds are built from: snapshots, tombstones, one append.
+
+Every publication, edit of a published entry and deletion appends one row
+with a snapshot of the entry as it was (or a tombstone). Feed documents are
+pages of this log (:mod:`service.entries.feedlog`), so full archive pages never
+change (RFC 5005) and deletions are announced (RFC 6721).
+
+:func:`append` is the only writer of the ``entry_changes`` table. On
+PostgreSQL it takes one transaction-scoped advisory lock first, so rows become
+visible in ``seq`` order: a sequence hands out numbers at insert time, but
+transactions commit in any order, and a reader could otherwise see row 11
+before row 10 commits, cache a head as of version 11 without row 10 and page
+archives over a gap that later fills. SQLite serialises writers by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from service.entries.ids import entry_url
+from service.entries.rendering import entry_html
+from service.store.models import Entry, EntryChange, db, utcnow
+from service.vocab import Kind, Origin
+
+#: Key of the PostgreSQL advisory lock that orders appends to the change log.
+LOG_APPEND_LOCK = 0x41534447
+CONTACT_FIELDS = ("name", "position", "email", "phone")
+
+
+class ChangeValues(TypedDict):
+    """The column values of one change-log row."""
+
+    entry_uid: str
+    kind: str
+    city_id: int
+    origin: str
+    topic_codes: str
+    deleted: bool
+    at: datetime
+    data: dict[str, Any]
+
+
+def append(rows: Sequence[ChangeValues], *, session: Session | None = None) -> None:
+    """Append rows to the change log in the session's transaction, in order."""
+    if not rows:
+        return
+    session = session or db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_APPEND_LOCK})
+    session.execute(insert(EntryChange.__table__), list(rows))
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def snapshot(entry: Entry, *, content_html: str | None = None) -> dict[str, Any]:
+    """The entry as feeds publish it: every structured field, plain JSON values.
+
+    ``content_html`` is the entry's rendered, sanitized HTML when the caller
+    has it already (a mirrored record carries its publisher's rendering);
+    otherwise it is rendered here from the Markdown fields.
+    """
+    city = entry.city
+    data: dict[str, Any] = {
+        "id": entry.uid,
+        "kind": entry.kind,
+        "title": entry.title,
+        "city": {
+            "slug": city.slug,
+            "name": city.name,
+            "region": city.region,
+            "latitude": city.latitude,
+            "longitude": city.longitude,
+        },
+        "topics": entry.topic_codes,
+        "tags": list(entry.tags or []),
+        "year": entry.year,
+        "summary": entry.summary,
+        "status": entry.status,
+        "published": _iso(entry.published),
+        "updated": _iso(entry.updated),
+        "url": entry_url(entry),
+        "origin": entry.origin,
+    }
+    if entry.kind == Kind.PRACTICE:
+        for name in ("area", "achievements", "plans", "assistance", "body"):
+            data[name] = getattr(entry, name)
+        contact = {n: getattr(entry, f"contact_{n}") for n in CONTACT_FIELDS}
+        data["contact"] = contact if any(contact.values()) else None
+    else:
+        data.update(
+            starts_on=_iso(entry.starts_on),
+            ends_on=_iso(entry.ends_on),
+            format=entry.format,
+            level=entry.level,
+            location=entry.location,
+            participants=entry.participants,
+            results=entry.results,
+            related=entry.related_uid,
+        )
+    if entry.origin == Origin.MIRROR:
+        data["source"] = {
+            "id": entry.source_id,
+            "title": entry.source_title,
+            "url": entry.source_url,
+        }
+        if entry.is_generic:
+            data["generic"] = True
+            data["content_html"] = entry.content_html
+    data["content_html"] = content_html if content_html is not None else entry_html(data)
+    return data
+
+
+def tombstone_data(entry: Entry) -> dict[str, Any]:
+    """What a tombstone in the change log says about the deleted entry."""
+    source = None
+    if entry.origin == Origin.MIRROR:
+        source = {"id": entry.source_id, "title": entry.source_title, "url": entry.source_url}
+    return {
+        "id": entry.uid,
+        "kind": entry.kind,
+        "city": {"slug": entry.city.slug, "name": entry.city.name},
+        "url": entry_url(entry),
+        "origin": entry.origin,
+        "source": source,
+    }
+
+
+def change_row(entry: Entry, *, deleted: bool, at: datetime, data: dict[str, Any]) -> ChangeValues:
+    """The column values of one change-log row."""
+    return {
+        "entry_uid": entry.uid,
+        "kind": entry.kind,
+        "city_id": entry.city_id,
+        "origin": entry.origin,
+        "topic_codes": "," + ",".join(entry.topic_codes) + ",",
+        "deleted": deleted,
+        "at": at,
+        "data": data,
+    }
+
+
+def version_row(entry: Entry, *, content_html: str | None = None) -> ChangeValues:
+    """The row that publishes the entry's current state."""
+    data = snapshot(entry, content_html=content_html)
+    return change_row(entry, deleted=False, at=entry.updated, data=data)
+
+
+def tombstone_row(entry: Entry, when: datetime | None = None) -> ChangeValues:
+    """The row that announces the entry's deletion (RFC 6721)."""
+    return change_row(entry, deleted=True, at=when or utcnow(), data=tombstone_data(entry))
+
+
+def record_change(entry: Entry) -> None:
+    """Append the entry's current published state to the change log."""
+    append([version_row(entry)])
+
+
+def record_deletion(entry: Entry, when: datetime | None = None) -> None:
+    """Append a tombstone for a published entry that is gone."""
+    append([tombstone_row(entry, when)])
