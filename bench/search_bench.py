@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 from service import create_app
 from service.entries.filters import EntryFilter
 from service.entries.search import search_entries, stem_text
-from service.entries.service import TEXT_FIELDS
+from service.fields import searchable
 from service.store.db import init_db
 from service.store.models import City, Entry, Topic, db, entry_topics
 from service.vocab import TOPICS
@@ -262,7 +262,7 @@ def populate(count: int, rng: random.Random) -> None:
                 )
             # The same words as service.entries.service.refresh_search_text keeps.
             row["search_text"] = stem_text(
-                [row.get(f) for f in TEXT_FIELDS]
+                [row.get(spec.attr) for spec in searchable(row["kind"])]
                 + row["tags"]
                 + [t.name for t in chosen]
                 + [city.name]

@@ -102,6 +102,8 @@ PRACTICE: tuple[Field, ...] = (
     Field("contact", "object", children=CONTACT),
 )
 EVENT: tuple[Field, ...] = (
+    _s("stage", 16),
+    Field("month", "int"),
     _s("starts_on", 10),
     _s("ends_on", 10),
     _s("format", 16),

@@ -65,6 +65,16 @@ class EventFormat(Choice):
 EventFormat.NAMES = {"online": "онлайн", "offline": "очно", "hybrid": "смешанный формат"}
 
 
+class EventStage(Choice):
+    """Whether an event was held or is planned (a questionnaire's plans name planned ones)."""
+
+    HELD = "held"
+    PLANNED = "planned"
+
+
+EventStage.NAMES = {"held": "проведено", "planned": "запланировано"}
+
+
 class EventLevel(Choice):
     MUNICIPAL = "municipal"
     REGIONAL = "regional"

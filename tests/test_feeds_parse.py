@@ -56,6 +56,8 @@ def event(n: int) -> dict[str, object]:
     for name in ("area", "achievements", "plans", "assistance", "body", "contact"):
         del data[name]
     data.update(
+        stage="held",
+        month=3,
         starts_on="2021-03-01",
         ends_on="2021-03-02",
         format="hybrid",

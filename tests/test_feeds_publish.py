@@ -90,7 +90,7 @@ def test_atom_document_has_what_readers_need(demo: Flask, client: FlaskClient) -
     assert terms and all(label for label in terms.values())
     event = next(e for e in entries if ":event/" in e.findtext(f"{ATOM}id"))
     event_html = event.findtext(f"{ATOM}content")
-    assert "<dt>Даты</dt>" in event_html and "<dt>Формат</dt>" in event_html
+    assert "<dt>Когда</dt>" in event_html and "<dt>Формат</dt>" in event_html
     assert "<dt>Уровень</dt>" in event_html
     assert "<script" not in html and "<script" not in event_html
 

@@ -153,7 +153,7 @@ def test_event_page(api: Api, omsk: str) -> None:
     html = page(api.client, f"/events/{event['local_id']}")
     assert "<title>День города Омска — Омск" in html
     facts = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html))
-    assert facts["Даты"] == "1 августа 2020 — 2 августа 2020"
+    assert facts["Когда"] == "1–2 августа 2020"
     assert facts["Формат"] == "онлайн" and facts["Уровень"] == "муниципальный"
     assert facts["Участников"] == "1200"
     assert facts["Практика"] == f'<a href="/practices/{note["local_id"]}">{note["title"]}</a>'

@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 
 from service.entries.ids import entry_url
 from service.entries.rendering import entry_html
+from service.fields import CONTACT, fields_of
 from service.store.models import Entry, EntryChange, db, utcnow
 from service.vocab import Kind, Origin
 
 #: Key of the PostgreSQL advisory lock that orders appends to the change log.
 LOG_APPEND_LOCK = 0x41534447
-CONTACT_FIELDS = ("name", "position", "email", "phone")
 
 
 class ChangeValues(TypedDict):
@@ -59,6 +59,11 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _plain(value: object) -> object:
+    """A column value as JSON carries it (dates as ISO strings)."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def snapshot(entry: Entry, *, content_html: str | None = None) -> dict[str, Any]:
     """The entry as feeds publish it: every structured field, plain JSON values.
 
@@ -70,7 +75,6 @@ def snapshot(entry: Entry, *, content_html: str | None = None) -> dict[str, Any]
     data: dict[str, Any] = {
         "id": entry.uid,
         "kind": entry.kind,
-        "title": entry.title,
         "city": {
             "slug": city.slug,
             "name": city.name,
@@ -80,30 +84,17 @@ def snapshot(entry: Entry, *, content_html: str | None = None) -> dict[str, Any]
         },
         "topics": entry.topic_codes,
         "tags": list(entry.tags or []),
-        "year": entry.year,
-        "summary": entry.summary,
         "status": entry.status,
         "published": _iso(entry.published),
         "updated": _iso(entry.updated),
         "url": entry_url(entry),
         "origin": entry.origin,
     }
+    for spec in fields_of(entry.kind):
+        data[spec.name] = _plain(getattr(entry, spec.attr))
     if entry.kind == Kind.PRACTICE:
-        for name in ("area", "achievements", "plans", "assistance", "body"):
-            data[name] = getattr(entry, name)
-        contact = {n: getattr(entry, f"contact_{n}") for n in CONTACT_FIELDS}
+        contact = {spec.name: getattr(entry, spec.attr) for spec in CONTACT}
         data["contact"] = contact if any(contact.values()) else None
-    else:
-        data.update(
-            starts_on=_iso(entry.starts_on),
-            ends_on=_iso(entry.ends_on),
-            format=entry.format,
-            level=entry.level,
-            location=entry.location,
-            participants=entry.participants,
-            results=entry.results,
-            related=entry.related_uid,
-        )
     if entry.origin == Origin.MIRROR:
         data["source"] = {
             "id": entry.source_id,

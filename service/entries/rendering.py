@@ -6,16 +6,22 @@ archives and pages render the same thing from the same data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from markupsafe import escape
 
 from service.entries.markup import markdown_to_html, sanitize_html
-from service.vocab import EventFormat, EventLevel
+from service.fields import sections as catalogue_sections
+from service.vocab import EventFormat, EventLevel, EventStage, Kind
 
 FORMAT_NAMES = EventFormat.names()
 LEVEL_NAMES = EventLevel.names()
+MONTHS_NOMINATIVE = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
 MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
@@ -28,21 +34,45 @@ def russian_date(value: date) -> str:
 
 
 def date_range(starts: date, ends: date) -> str:
+    """``15 марта 2021``, ``15–16 марта 2021``, ``30 марта — 2 апреля 2021``."""
     if starts == ends:
         return russian_date(starts)
+    if (starts.year, starts.month) == (ends.year, ends.month):
+        return f"{starts.day}–{russian_date(ends)}"
+    if starts.year == ends.year:
+        return f"{starts.day} {MONTHS_GENITIVE[starts.month - 1]} — {russian_date(ends)}"
     return f"{russian_date(starts)} — {russian_date(ends)}"
 
 
-def practice_sections(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """(heading, markdown) pairs of a practice note, in reading order."""
+def _as_date(value: object) -> date | None:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def event_when(values: Mapping[str, Any]) -> str:
+    """When an event is or was, as precisely as known (an entry's or a record's values).
+
+    ``15–16 марта 2021``; ``март 2022``; ``2020 год, даты уточняются``.
+    """
+    starts, ends = _as_date(values.get("starts_on")), _as_date(values.get("ends_on"))
+    year, month = values.get("year"), values.get("month")
+    if starts is not None:
+        return date_range(starts, ends or starts)
+    if isinstance(year, int) and isinstance(month, int) and 1 <= month <= 12:
+        return f"{MONTHS_NOMINATIVE[month - 1]} {year}"
+    if isinstance(year, int):
+        return f"{year} год, даты уточняются"
+    return "даты уточняются"
+
+
+def sections(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(heading, markdown) of a record's Markdown sections, in reading order (may be empty)."""
+    kind = data.get("kind") or Kind.PRACTICE.value
     year = data.get("year")
-    next_year = year + 1 if isinstance(year, int) else None
     return [
-        ("Чем занимается подразделение", data.get("summary") or ""),
-        (f"Что удалось сделать в {year} году", data.get("achievements") or ""),
-        (f"Задачи на {next_year} год", data.get("plans") or ""),
-        ("Какая помощь нужна от АСДГ", data.get("assistance") or ""),
-        ("Подробности", data.get("body") or ""),
+        (spec.section_heading(year) or "", data.get(spec.name) or "")
+        for spec in catalogue_sections(kind)
     ]
 
 
@@ -53,11 +83,11 @@ def _section(heading: str, markdown: str) -> str:
     return f"<h3>{escape(heading)}</h3>\n{html}"
 
 
-def _event_facts(data: dict[str, Any]) -> str:
-    facts: list[tuple[str, str]] = []
-    starts, ends = data.get("starts_on"), data.get("ends_on")
-    if starts and ends:
-        facts.append(("Даты", date_range(date.fromisoformat(starts), date.fromisoformat(ends))))
+def event_facts(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) of an event's facts, as pages and feeds show them."""
+    facts: list[tuple[str, str]] = [("Когда", event_when(data))]
+    if data.get("stage") == EventStage.PLANNED:
+        facts.append(("Статус", EventStage.PLANNED.label))
     if data.get("format"):
         facts.append(("Формат", FORMAT_NAMES.get(data["format"], data["format"])))
     if data.get("level"):
@@ -66,24 +96,19 @@ def _event_facts(data: dict[str, Any]) -> str:
         facts.append(("Место", data["location"]))
     if data.get("participants") is not None:
         facts.append(("Участников", str(data["participants"])))
-    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
-    return f"<dl>{rows}</dl>" if rows else ""
+    return facts
 
 
-def entry_html(data: dict[str, Any]) -> str:
+def entry_html(data: Mapping[str, Any]) -> str:
     """The sanitized HTML body of an entry for feeds and pages."""
     if data.get("generic"):
         return sanitize_html(data.get("content_html") or "")
-    if data.get("kind") == "event":
-        parts = [
-            _event_facts(data),
-            _section("О мероприятии", data.get("summary") or ""),
-            _section("Итоги", data.get("results") or ""),
-        ]
-    else:
-        parts = [_section(h, md) for h, md in practice_sections(data)]
-        contact = data.get("contact") or {}
-        if any(contact.values()):
-            line = ", ".join(escape(v) for v in contact.values() if v)
-            parts.append(f"<h3>Контакты</h3>\n<p>{line}</p>")
+    parts = [_section(heading, md) for heading, md in sections(data)]
+    if data.get("kind") == Kind.EVENT:
+        rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in event_facts(data))
+        parts.insert(0, f"<dl>{rows}</dl>")
+    contact = data.get("contact") or {}
+    if any(contact.values()):
+        line = ", ".join(escape(v) for v in contact.values() if v)
+        parts.append(f"<h3>Контакты</h3>\n<p>{line}</p>")
     return "\n".join(p for p in parts if p)

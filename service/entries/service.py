@@ -14,28 +14,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from service.entries.access import Principal, check_read, check_write
-from service.entries.changelog import CONTACT_FIELDS, record_change, record_deletion
+from service.entries.changelog import record_change, record_deletion
 from service.entries.filters import EntryFilter, Page, conditions, sql
 from service.entries.ids import mint_uid
 from service.entries.search import matching_ids, stem_text
 from service.errors import NotFoundError, PermissionDeniedError, ValidationError
+from service.fields import CONTACT, EVENT, event_problems, fields_of, searchable, unknown_topics
 from service.store.models import City, Entry, Topic, db, utcnow
-from service.vocab import Kind, Origin, Status
-
-PRACTICE_FIELDS = ("area", "year", "summary", "achievements", "plans", "assistance", "body")
-EVENT_FIELDS = (
-    "starts_on",
-    "ends_on",
-    "format",
-    "level",
-    "location",
-    "participants",
-    "summary",
-    "results",
-)
-TEXT_FIELDS = ("title", "area", "summary", "achievements", "plans", "assistance", "body",
-               "location", "results")  # fmt: skip
-
+from service.vocab import EventStage, Kind, Origin, Status
 
 # -- lookups ----------------------------------------------------------------
 
@@ -89,61 +75,70 @@ def list_entries(
 
 
 def refresh_search_text(entry: Entry) -> None:
-    contact = [getattr(entry, f"contact_{n}") for n in CONTACT_FIELDS]
+    """Keep the entry's indexed words (its searchable fields, tags, topics, city)."""
+    texts = [getattr(entry, spec.attr) for spec in searchable(entry.kind)]
     topics = [t.name for t in entry.topics]
-    entry.search_text = stem_text(
-        [getattr(entry, f) for f in TEXT_FIELDS]
-        + list(entry.tags or [])
-        + topics
-        + contact
-        + [entry.city.name if entry.city else None]
-    )
+    city = [entry.city.name if entry.city else None]
+    entry.search_text = stem_text([*texts, *(entry.tags or []), *topics, *city])
 
 
 # -- writes -----------------------------------------------------------------
 
 
 def _topics(codes: list[str]) -> list[Topic]:
+    unknown = unknown_topics(codes)
+    if unknown:
+        raise ValidationError(f"Неизвестные темы: {', '.join(unknown)}", field="topics")
     if not codes:
         return []
     found = {t.code: t for t in db.session.scalars(select(Topic).where(Topic.code.in_(codes)))}
-    unknown = [c for c in codes if c not in found]
-    if unknown:
-        raise ValidationError(f"Неизвестные темы: {', '.join(unknown)}", field="topics")
     return [found[c] for c in dict.fromkeys(codes)]
 
 
-def _check_related(kind: str, related: str | None) -> None:
-    if kind != Kind.EVENT or not related:
+def _check_related(related: str | None) -> None:
+    if not related:
         return
     target = find_entry(related)
     if target is None or target.kind != Kind.PRACTICE:
         raise ValidationError("Связанная практика не найдена", field="related")
 
 
+def _settle_event(entry: Entry, data: dict[str, Any]) -> None:
+    """Dates set the year and month; the rules of service.fields.event_problems hold."""
+    if entry.starts_on is not None:
+        if "year" not in data:
+            entry.year = entry.starts_on.year
+        if "month" not in data:
+            entry.month = entry.starts_on.month
+    problems = event_problems({spec.name: getattr(entry, spec.attr) for spec in EVENT})
+    for name, messages in problems.items():
+        raise ValidationError(messages[0], field=name)
+    entry.stage = entry.stage or EventStage.HELD.value
+
+
 def _apply(entry: Entry, data: dict[str, Any]) -> None:
     """Copy validated fields onto the entry (only the keys present)."""
-    if "title" in data:
-        entry.title = data["title"]
+    with db.session.no_autoflush:  # the topic lookup must not flush a half-filled entry
+        _copy(entry, data)
+    if entry.kind == Kind.EVENT and "related" in data:
+        _check_related(data["related"])
+
+
+def _copy(entry: Entry, data: dict[str, Any]) -> None:
     if "topics" in data:
         entry.topics = _topics(data["topics"])
     if "tags" in data:
         entry.tags = list(dict.fromkeys(data["tags"]))
-    fields = PRACTICE_FIELDS if entry.kind == Kind.PRACTICE else EVENT_FIELDS
-    for name in fields:
-        if name in data:
-            setattr(entry, name, data[name])
+    for spec in fields_of(entry.kind):
+        if spec.name in data:
+            setattr(entry, spec.attr, data[spec.name])
     if "contact" in data:
         contact = data["contact"] or {}
-        for name in CONTACT_FIELDS:
-            setattr(entry, f"contact_{name}", contact.get(name) or None)
-    if "related" in data:
-        _check_related(entry.kind, data["related"])
-        entry.related_uid = data["related"] or None
+        for spec in CONTACT:
+            setattr(entry, spec.attr, contact.get(spec.name) or None)
     if entry.kind == Kind.EVENT:
-        if entry.starts_on and entry.ends_on and entry.ends_on < entry.starts_on:
-            raise ValidationError("Дата окончания раньше даты начала", field="ends_on")
-        entry.year = entry.starts_on.year if entry.starts_on else None
+        entry.related_uid = entry.related_uid or None
+        _settle_event(entry, data)
 
 
 def _publish_state(entry: Entry, was_published: bool, now: datetime) -> None:

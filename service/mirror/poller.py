@@ -41,12 +41,13 @@ from feeds.types import ParsedEntry, ParsedFeed, SourceInfo
 from feeds.urls import host_of, origin_of, slug_from_host
 from service.cities import SLUG
 from service.entries import changelog
-from service.entries.changelog import CONTACT_FIELDS, ChangeValues
+from service.entries.changelog import ChangeValues
 from service.entries.markup import sanitize_html
 from service.entries.service import refresh_search_text
 from service.errors import FeedError
+from service.fields import CONTACT, FIELDS, fields_of
 from service.store.models import City, Entry, EntryChange, Subscription, Topic, db, utcnow
-from service.vocab import EventFormat, EventLevel, Kind, Origin, Status
+from service.vocab import EventFormat, EventLevel, EventStage, Kind, Origin, Status
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,11 @@ UNCHANGED_BATCH = 64
 #: A worker claims this many times its concurrency at once (fewer claim transactions;
 #: the rest stays for other workers).
 CLAIM_BATCH = 4
+
+#: Every column a record's fields fill, of both kinds: a stored version sets them all.
+ALL_COLUMNS = sorted(
+    {spec.attr for specs in FIELDS.values() for spec in specs} | {spec.attr for spec in CONTACT}
+)
 
 REFUSALS = {
     Refusal.LOCAL_ENTRY: "лента выдаёт себя за записи этого сервера",
@@ -348,6 +354,8 @@ def load_record(raw: dict[str, Any]) -> dict[str, Any]:
     _check(data.get("participants") is None or data["participants"] >= 0, "participants")
     _check(data.get("format") in (None, *EventFormat.values()), "format")
     _check(data.get("level") in (None, *EventLevel.values()), "level")
+    _check(data.get("stage") in (None, *EventStage.values()), "stage")
+    _check(data.get("month") is None or 1 <= data["month"] <= 12, "month")
     data["updated"] = _when(data, "updated", datetime.fromisoformat, required=True)
     data["published"] = _when(data, "published", datetime.fromisoformat)
     data["starts_on"] = _when(data, "starts_on", date.fromisoformat)
@@ -589,23 +597,25 @@ def _fill(
     data = incoming.data
     entry.kind = data["kind"]
     entry.city = city
-    entry.title = data["title"]
     codes = list(dict.fromkeys(data["topics"]))
     entry.topics = [topics[c] for c in codes if c in topics]
     unknown = [c for c in codes if c not in topics]  # kept as free tags: nothing is lost
     entry.tags = list(dict.fromkeys([*data["tags"], *unknown]))
-    entry.year = data.get("year")
+    for attr in ALL_COLUMNS:
+        setattr(entry, attr, None)
+    for spec in fields_of(entry.kind):
+        setattr(entry, spec.attr, data.get(spec.name))
     entry.summary = data.get("summary") or ""
     practice = entry.kind == Kind.PRACTICE
     generic = practice and bool(data.get("generic"))
-    for name in ("area", "achievements", "plans", "assistance", "body"):
-        setattr(entry, name, data.get(name) if practice else None)
-    contact = (data.get("contact") or {}) if practice else {}
-    for name in CONTACT_FIELDS:
-        setattr(entry, f"contact_{name}", contact.get(name))
-    for name in ("starts_on", "ends_on", "format", "level", "location", "participants", "results"):
-        setattr(entry, name, None if practice else data.get(name))
-    entry.related_uid = None if practice else data.get("related")
+    if practice:
+        contact = data.get("contact") or {}
+        for spec in CONTACT:
+            setattr(entry, spec.attr, contact.get(spec.name))
+    else:  # records of instances older than contract v2 have no stage and month
+        entry.stage = entry.stage or EventStage.HELD.value
+        if entry.month is None and entry.starts_on is not None:
+            entry.month = entry.starts_on.month
     entry.content_html = sanitize_html(data.get("content_html") or "") if generic else None
     entry.published = data.get("published")
     entry.updated = data["updated"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from service.entries.search import stems
 from service.entries.service import create_entry
 from service.questionnaire.parse import ParsedEvent, ParsedQuestionnaire, parse_questionnaire
 from service.store.models import City, Entry, db
-from service.vocab import Kind, Status
+from service.vocab import EventStage, Kind, Status
 
 #: Word stems that point to a topic of the shipped list.
 TOPIC_HINTS: dict[str, tuple[str, ...]] = {
@@ -54,12 +53,13 @@ def _practice_data(parsed: ParsedQuestionnaire, city: City, status: str) -> dict
 
 
 def _event_data(event: ParsedEvent, city: City, related: str, status: str) -> dict[str, Any]:
-    # A questionnaire names the year, not the dates: the whole year stands
-    # until an admin sets the real dates in the draft.
+    # A questionnaire names the year, not the dates (contract v2: no
+    # placeholder dates); events of the plans answer are planned.
+    stage = EventStage.PLANNED if event.source_section == "plans" else EventStage.HELD
     return {
         "title": event.title,
-        "starts_on": date(event.year, 1, 1),
-        "ends_on": date(event.year, 12, 31),
+        "stage": stage.value,
+        "year": event.year,
         "format": event.format,
         "level": event.level,
         "location": city.name,

@@ -148,6 +148,10 @@ class Entry(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(100))
 
     # event
+    #: "held" or "planned" (service.vocab.EventStage); NULL for practice notes.
+    stage: Mapped[str | None] = mapped_column(String(16))
+    #: The month of the event when known (1-12); ``year`` is the event's year.
+    month: Mapped[int | None] = mapped_column(Integer)
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     format: Mapped[str | None] = mapped_column(String(16))

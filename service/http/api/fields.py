@@ -6,6 +6,7 @@ Admins read these messages in the web forms, and API clients see them in the
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -65,6 +66,12 @@ def one_of(choices: Any, names: str | None = None) -> validate.OneOf:
 
 def length(max_: int, min_: int | None = None) -> validate.Length:
     return validate.Length(min=min_, max=max_, error=f"Длина должна быть не больше {max_}.")
+
+
+def date_range(min_: date, max_: date) -> validate.Range:
+    return validate.Range(
+        min=min_, max=max_, error=f"Допустимы даты с {min_.year} по {max_.year} год."
+    )
 
 
 def int_range(min_: int, max_: int) -> validate.Range:

@@ -6,8 +6,22 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from service.entries.changelog import CONTACT_FIELDS
 from service.entries.ids import entry_url
+from service.fields import (
+    CONTACT,
+    DATE_MAX,
+    DATE_MIN,
+    MAX_TAGS,
+    MAX_TOPICS,
+    TAG_MAX,
+    YEAR_MAX,
+    YEAR_MIN,
+    Field,
+    FieldType,
+    event_problems,
+    fields_of,
+    unknown_topics,
+)
 from service.http.api.fields import (
     BaseSchema,
     Date,
@@ -16,86 +30,126 @@ from service.http.api.fields import (
     List,
     Nested,
     Str,
+    date_range,
     int_range,
     length,
     not_blank,
     one_of,
 )
 from service.store.models import Entry
-from service.vocab import TOPIC_CODES, EventFormat, EventLevel, Kind, Origin, Status
+from service.vocab import TOPIC_CODES, Kind, Origin, Status
 
-TEXT_MAX = 100_000
-FORMATS = EventFormat.values()
-LEVELS = EventLevel.values()
 KINDS = Kind.values()
 STATUSES = Status.values()
 ORIGINS = Origin.values()
 
 
 def _topic_codes(values: list[str]) -> None:
-    unknown = [v for v in values if v not in TOPIC_CODES]
+    unknown = unknown_topics(values)
     if unknown:
         raise ValidationError(
             f"Неизвестные коды тем: {', '.join(unknown)}. Список тем: GET /api/v1/topics."
         )
 
 
-def title_field() -> Str:
-    return Str(required=True, validate=[length(500), not_blank])
+def load_field(spec: Field) -> fields.Field:
+    """The marshmallow field that loads a catalogue field from JSON."""
+    validators: list[Any] = []
+    if spec.max_length is not None:
+        validators.append(length(spec.max_length))
+    if spec.required and spec.type in (FieldType.LINE, FieldType.TEXT):
+        validators.append(not_blank)
+    if spec.bounds is not None:
+        validators.append(int_range(*spec.bounds))
+    if spec.choices is not None:
+        validators.append(one_of(spec.choices.values()))
+    if spec.type is FieldType.DATE:
+        validators.append(date_range(DATE_MIN, DATE_MAX))
+    options: dict[str, Any] = {
+        "required": spec.required,
+        "validate": validators,
+        "metadata": {"description": spec.label},
+    }
+    if not spec.required:
+        options["allow_none"] = True
+    if spec.type is FieldType.INT:
+        return Int(strict=True, **options)
+    if spec.type is FieldType.DATE:
+        return Date(**options)
+    if spec.type is FieldType.EMAIL:
+        return Email(**options)
+    return Str(**options)
 
 
-def text(required: bool = False, max_: int = TEXT_MAX) -> Str:
-    if required:
-        return Str(required=True, validate=[length(max_), not_blank])
-    return Str(validate=length(max_))
+def dump_field(spec: Field) -> fields.Field:
+    """The marshmallow field that dumps a catalogue field of an ``Entry``."""
+    options: dict[str, Any] = {"allow_none": True, "metadata": {"description": spec.label}}
+    if spec.column:
+        options["attribute"] = spec.column
+    if spec.type is FieldType.INT:
+        return fields.Integer(**options)
+    if spec.type is FieldType.DATE:
+        return fields.Date(**options)
+    return fields.String(**options)
 
 
-class ContactSchema(BaseSchema):
-    name = Str(validate=length(300), allow_none=True)
-    position = Str(validate=length(300), allow_none=True)
-    email = Email(validate=length(300), allow_none=True)
-    phone = Str(validate=length(100), allow_none=True)
+def _catalogue_fields(kind: str, make: Any) -> dict[str, fields.Field]:
+    return {spec.name: make(spec) for spec in fields_of(kind)}
+
+
+ContactSchema = BaseSchema.from_dict(
+    {spec.name: load_field(spec) for spec in CONTACT}, name="ContactSchema"
+)
 
 
 class EntryInSchema(BaseSchema):
-    """Fields both kinds share."""
+    """Fields both kinds share besides their catalogue (service.fields)."""
 
     city = Str(
-        validate=length(64), metadata={"description": "City slug; defaults to the token's city"}
+        validate=length(64), metadata={"description": "Код города; по умолчанию — город ключа"}
     )
-    title = title_field()
-    topics = List(Str(), validate=[length(30), _topic_codes], load_default=list)
-    tags = List(Str(validate=[length(60), not_blank]), validate=length(30), load_default=list)
+    topics = List(
+        Str(),
+        validate=[length(MAX_TOPICS), _topic_codes],
+        load_default=list,
+        metadata={"description": "Коды тем из GET /api/v1/topics"},
+    )
+    tags = List(
+        Str(validate=[length(TAG_MAX), not_blank]),
+        validate=length(MAX_TAGS),
+        load_default=list,
+        metadata={"description": "Свободные метки"},
+    )
     status = Str(validate=one_of(STATUSES), load_default=Status.DRAFT.value)
 
 
-class PracticeInSchema(EntryInSchema):
-    area = text(required=True, max_=500)
-    year = Int(required=True, strict=True, validate=int_range(1990, 2100))
-    summary = text(required=True)
-    achievements = text()
-    plans = text()
-    assistance = text()
-    body = text()
+class _PracticeIn(EntryInSchema):
     contact = Nested(ContactSchema, allow_none=True)
 
 
-class EventInSchema(EntryInSchema):
-    starts_on = Date(required=True)
-    ends_on = Date(required=True)
-    format = Str(required=True, validate=one_of(FORMATS))
-    level = Str(required=True, validate=one_of(LEVELS))
-    location = text(required=True, max_=500)
-    participants = Int(strict=True, allow_none=True, validate=int_range(0, 10_000_000))
-    summary = text(required=True)
-    results = text()
-    related = Str(allow_none=True, validate=length(500))
+class _EventIn(EntryInSchema):
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _event_rules(
+        self, data: dict[str, Any], original: Any, partial: Any = None, **_: Any
+    ) -> None:
+        """The cross-field rules of an event (service.fields.event_problems), reported
+        with the other errors in one round; for a partial load (PATCH) the service
+        checks them on the merged record."""
+        if partial or not isinstance(original, dict):
+            return
+        problems = event_problems(data, failed=[k for k in original if k not in data])
+        if problems:
+            raise ValidationError(problems)
 
-    @validates_schema
-    def _dates_in_order(self, data: dict[str, Any], **_: Any) -> None:
-        starts, ends = data.get("starts_on"), data.get("ends_on")
-        if starts and ends and ends < starts:
-            raise ValidationError("Дата окончания раньше даты начала.", field_name="ends_on")
+
+PracticeInSchema = type(
+    "PracticeInSchema", (_PracticeIn,), _catalogue_fields(Kind.PRACTICE, load_field)
+)
+EventInSchema = type("EventInSchema", (_EventIn,), _catalogue_fields(Kind.EVENT, load_field))
+IN_SCHEMAS: dict[str, type[EntryInSchema]] = {
+    Kind.PRACTICE.value: PracticeInSchema,
+    Kind.EVENT.value: EventInSchema,
+}
 
 
 class CitySchema(BaseSchema):
@@ -119,17 +173,14 @@ class SourceSchema(BaseSchema):
     url = fields.String(attribute="source_url", allow_none=True)
 
 
-class EntryOutSchema(BaseSchema):
+class _EntryOut(BaseSchema):
     id = fields.String(attribute="uid", metadata={"description": "Global tag: URI"})
     local_id = fields.Integer(attribute="id")
     kind = fields.String()
     city = fields.Function(lambda e: e.city.slug)
     city_name = fields.Function(lambda e: e.city.name)
-    title = fields.String()
     topics = fields.List(fields.String(), attribute="topic_codes")
     tags = fields.List(fields.String())
-    year = fields.Integer(allow_none=True)
-    summary = fields.String()
     status = fields.String()
     published = fields.DateTime(allow_none=True)
     updated = fields.DateTime()
@@ -143,28 +194,29 @@ class EntryOutSchema(BaseSchema):
         return SourceSchema().dump(entry)
 
 
-class PracticeOutSchema(EntryOutSchema):
-    area = fields.String(allow_none=True)
-    achievements = fields.String(allow_none=True)
-    plans = fields.String(allow_none=True)
-    assistance = fields.String(allow_none=True)
-    body = fields.String(allow_none=True)
+def _shared_fields() -> dict[str, fields.Field]:
+    """Catalogue fields both kinds have (title, year, summary), for lists of mixed kinds."""
+    event = {spec.name for spec in fields_of(Kind.EVENT)}
+    return {s.name: dump_field(s) for s in fields_of(Kind.PRACTICE) if s.name in event}
+
+
+EntryOutSchema = type("EntryOutSchema", (_EntryOut,), _shared_fields())
+
+
+class _PracticeOut(EntryOutSchema):
     contact = fields.Method("_contact", allow_none=True)
 
     def _contact(self, entry: Entry) -> dict[str, Any] | None:
-        contact = {n: getattr(entry, f"contact_{n}") for n in CONTACT_FIELDS}
+        contact = {spec.name: getattr(entry, spec.attr) for spec in CONTACT}
         return contact if any(contact.values()) else None
 
 
-class EventOutSchema(EntryOutSchema):
-    starts_on = fields.Date(allow_none=True)
-    ends_on = fields.Date(allow_none=True)
-    format = fields.String(allow_none=True)
-    level = fields.String(allow_none=True)
-    location = fields.String(allow_none=True)
-    participants = fields.Integer(allow_none=True)
-    results = fields.String(allow_none=True)
-    related = fields.String(attribute="related_uid", allow_none=True)
+PracticeOutSchema = type(
+    "PracticeOutSchema", (_PracticeOut,), _catalogue_fields(Kind.PRACTICE, dump_field)
+)
+EventOutSchema = type(
+    "EventOutSchema", (EntryOutSchema,), _catalogue_fields(Kind.EVENT, dump_field)
+)
 
 
 class PageQuerySchema(BaseSchema):
@@ -175,7 +227,7 @@ class PageQuerySchema(BaseSchema):
 class EntryQuerySchema(PageQuerySchema):
     city = Str(validate=length(64))
     topic = Str(validate=one_of(sorted(TOPIC_CODES), "коды из GET /api/v1/topics"))
-    year = Int(validate=int_range(1990, 2100))
+    year = Int(validate=int_range(YEAR_MIN, YEAR_MAX))
     kind = Str(validate=one_of(KINDS))
     q = Str(validate=length(200))
     origin = Str(validate=one_of(ORIGINS))

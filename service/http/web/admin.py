@@ -31,6 +31,7 @@ from service.entries import service as entries
 from service.entries.access import Principal
 from service.entries.filters import EntryFilter
 from service.errors import AuthError, ConflictError, ValidationError
+from service.fields import labels
 from service.http.errors import wants_json
 from service.http.web import forms, queries
 from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
@@ -175,6 +176,7 @@ def _form_page(
         entry=entry,
         values=values,
         errors=errors or {},
+        labels=labels(kind),
         **_choices(kind),
     )
     return html, 422 if errors else 200

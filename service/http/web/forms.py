@@ -16,29 +16,16 @@ from typing import Any
 from marshmallow import ValidationError as SchemaError
 from werkzeug.datastructures import MultiDict
 
-from service.entries.changelog import CONTACT_FIELDS
 from service.errors import ValidationError
-from service.http.api.schemas import EventInSchema, PracticeInSchema
+from service.fields import CONTACT, Field, FieldType, fields_of
+from service.http.api.schemas import IN_SCHEMAS
 from service.store.models import Entry
 from service.vocab import Kind
 
-#: Text fields as the form names them (the same as the schema's).
-TEXT_FIELDS = {
-    Kind.PRACTICE: ("title", "area", "summary", "achievements", "plans", "assistance", "body"),
-    Kind.EVENT: (
-        "title",
-        "starts_on",
-        "ends_on",
-        "format",
-        "level",
-        "location",
-        "summary",
-        "results",
-    ),
-}
-NUMBER_FIELDS = {Kind.PRACTICE: ("year",), Kind.EVENT: ("participants",)}
-SCHEMAS = {Kind.PRACTICE: PracticeInSchema, Kind.EVENT: EventInSchema}
+SCHEMAS = IN_SCHEMAS
 INTEGER = re.compile(r"[+-]?\d{1,12}")
+#: Choices and dates: an empty form field means "not given".
+EMPTY_IS_ABSENT = (FieldType.DATE, FieldType.CHOICE)
 
 FormErrors = dict[str, list[str]]
 
@@ -56,27 +43,37 @@ def _number(value: str) -> int | str:
     return int(value) if INTEGER.fullmatch(value) else value
 
 
+def _form_value(spec: Field, raw: str) -> Any:
+    """A form string as the JSON body would carry it (None: leave the field out)."""
+    value = raw.strip()
+    if spec.type is FieldType.INT:
+        if not value:
+            return None if spec.required else _NULL
+        return int(value) if INTEGER.fullmatch(value) else value
+    if spec.type in EMPTY_IS_ABSENT and not value:
+        return None if spec.required else _NULL
+    if spec.column == "related_uid":
+        return value or _NULL
+    return raw
+
+
+#: A form field left empty that the body sends as JSON null.
+_NULL = object()
+
+
 def form_data(kind: str, form: MultiDict[str, str]) -> dict[str, Any]:
     """The form's fields as the API's JSON body would have them."""
     data: dict[str, Any] = {}
-    for name in TEXT_FIELDS[kind]:
-        value = form.get(name, "")
-        if value.strip() or name not in ("starts_on", "ends_on", "format", "level"):
-            data[name] = value
-    for name in NUMBER_FIELDS[kind]:
-        value = form.get(name, "")
-        if value.strip():
-            data[name] = _number(value)
-        elif name == "participants":
-            data[name] = None
+    for spec in fields_of(kind):
+        value = _form_value(spec, form.get(spec.name, ""))
+        if value is not None:
+            data[spec.name] = None if value is _NULL else value
     data["topics"] = form.getlist("topics")
     data["tags"] = [t.strip() for t in form.get("tags", "").split(",") if t.strip()]
     data["status"] = form.get("status", "draft")
     if kind == Kind.PRACTICE:
-        contact = {n: form.get(f"contact_{n}", "").strip() or None for n in CONTACT_FIELDS}
+        contact = {c.name: form.get(f"contact_{c.name}", "").strip() or None for c in CONTACT}
         data["contact"] = contact if any(contact.values()) else None
-    else:
-        data["related"] = form.get("related", "").strip() or None
     return data
 
 
@@ -111,15 +108,14 @@ def service_error(error: ValidationError) -> FormInvalid:
 def entry_form(entry: Entry) -> dict[str, Any]:
     """The form's values for an existing entry, as a browser would send them."""
     values: dict[str, Any] = {}
-    for name in TEXT_FIELDS[entry.kind] + NUMBER_FIELDS[entry.kind]:
-        value = getattr(entry, name)
-        values[name] = "" if value is None else str(value)
+    for spec in fields_of(entry.kind):
+        value = getattr(entry, spec.attr)
+        values[spec.name] = "" if value is None else str(value)
     values["topics"] = entry.topic_codes
     values["tags"] = ", ".join(entry.tags or [])
     values["status"] = entry.status
-    for name in CONTACT_FIELDS:
-        values[f"contact_{name}"] = getattr(entry, f"contact_{name}") or ""
-    values["related"] = entry.related_uid or ""
+    for spec in CONTACT:
+        values[f"contact_{spec.name}"] = getattr(entry, spec.attr) or ""
     return values
 
 

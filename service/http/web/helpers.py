@@ -10,12 +10,20 @@ from flask import Flask, request, url_for
 from marshmallow import EXCLUDE, Schema
 from marshmallow import ValidationError as SchemaError
 
-from service.entries.rendering import FORMAT_NAMES, LEVEL_NAMES, date_range, russian_date
+from service.entries.rendering import (
+    FORMAT_NAMES,
+    LEVEL_NAMES,
+    MONTHS_NOMINATIVE,
+    date_range,
+    event_when,
+    russian_date,
+)
 from service.entries.search import plain_text
 from service.errors import ValidationError
+from service.fields import values_of
 from service.http.api.schemas import EntryQuerySchema
 from service.store.models import Entry
-from service.vocab import KIND_PLURALS, Kind, Origin, Status
+from service.vocab import KIND_PLURALS, EventStage, Kind, Origin, Status
 
 KIND_NAMES = Kind.names()
 ORIGIN_NAMES = Origin.names()
@@ -121,10 +129,13 @@ def init_app(app: Flask) -> None:
         page_url=page_url,
         plural=plural,
         date_range=date_range,
+        event_when=lambda entry: event_when(values_of(entry)),
         KIND_NAMES=KIND_NAMES,
         KIND_PLURALS=KIND_PLURALS,
         ORIGIN_NAMES=ORIGIN_NAMES,
         STATUS_NAMES=STATUS_NAMES,
         FORMAT_NAMES=FORMAT_NAMES,
         LEVEL_NAMES=LEVEL_NAMES,
+        STAGE_NAMES=EventStage.names(),
+        MONTH_CHOICES=[(str(n), name) for n, name in enumerate(MONTHS_NOMINATIVE, 1)],
     )

@@ -10,10 +10,11 @@ from marshmallow import EXCLUDE
 from service.cities import list_cities
 from service.entries.filters import EntryFilter
 from service.entries.markup import markdown_to_html
-from service.entries.rendering import entry_html, practice_sections
+from service.entries.rendering import entry_html, event_facts, sections
 from service.entries.search import search_entries
 from service.entries.service import get_city, get_entry, list_entries
 from service.errors import NotFoundError, ValidationError
+from service.fields import values_of
 from service.http.web import charts, queries
 from service.http.web.admin import current_principal
 from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
@@ -75,12 +76,8 @@ def _entry(kind: str, entry_id: int) -> Entry:
 
 
 def _sections(entry: Entry) -> list[tuple[str, str]]:
-    """(question, HTML) of a note's sections that have text, in reading order."""
-    data = {
-        name: getattr(entry, name)
-        for name in ("year", "summary", "achievements", "plans", "assistance", "body")
-    }
-    rendered = [(heading, markdown_to_html(text)) for heading, text in practice_sections(data)]
+    """(heading, HTML) of an entry's sections that have text, in reading order."""
+    rendered = [(heading, markdown_to_html(md)) for heading, md in sections(values_of(entry))]
     return [(heading, html) for heading, html in rendered if html]
 
 
@@ -111,8 +108,8 @@ def event(entry_id: int) -> str:
     return render_template(
         "reading/event.html",
         entry=entry,
-        summary_html=markdown_to_html(entry.summary or ""),
-        results_html=markdown_to_html(entry.results or ""),
+        sections=_sections(entry),
+        facts=event_facts(values_of(entry)),
         practice=queries.published_entry(entry.related_uid),
         feed_city=entry.city.slug if entry.city.local else None,
     )
