@@ -4,33 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.entries.search import stems
 from service.entries.service import create_entry
-from service.questionnaire.parse import ParsedEvent, ParsedQuestionnaire, parse_questionnaire
+from service.questionnaire.events import ParsedEvent
+from service.questionnaire.parse import ParsedQuestionnaire, parse_questionnaire
+from service.questionnaire.topics import guess_topics
 from service.store.models import City, Entry, db
 from service.vocab import EventStage, Kind, Status
-
-#: Word stems that point to a topic of the shipped list.
-TOPIC_HINTS: dict[str, tuple[str, ...]] = {
-    "organization-hr": ("организацион", "кадров"),
-    "youth-policy": ("молодежн", "молодеж"),
-    "culture": ("культур", "дельфийск", "праздник", "фестивал"),
-    "public-transport": ("транспорт", "маршрут", "автобус", "трамва"),
-    "sport": ("спорт", "физкультур"),
-    "education": ("образован", "школ"),
-    "informatization": ("информатизац", "цифров"),
-    "ecology": ("экологи", "благоустройств", "озеленен"),
-    "housing-construction": ("жкх", "строительств", "жилищн"),
-    "healthcare": ("здравоохранен",),
-    "social-support": ("социальн",),
-    "economy-finance": ("бюджет", "экономик", "финанс"),
-    "international": ("международн",),
-}
-
-
-def guess_topics(*texts: str) -> list[str]:
-    found = " ".join(stems(" ".join(texts)))
-    return [code for code, hints in TOPIC_HINTS.items() if any(h in found for h in hints)]
 
 
 def practice_title(parsed: ParsedQuestionnaire, city: City) -> str:
