@@ -32,6 +32,7 @@ test: $(STAMP) system-tools
 lint: $(STAMP)
 	$(BIN)/ruff check service feeds tests bench wsgi.py
 	$(BIN)/ruff format --check service feeds tests bench wsgi.py
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format service feeds tests bench wsgi.py

@@ -7,7 +7,7 @@ directions, so the publisher and the parser can never disagree:
   with one child element per field (see the README, section "feeds").
 - JSON Feed: the item's ``_asdg`` object with the same keys.
 
-The dict on both ends is shaped like ``service.entries.service.snapshot``: Markdown
+The dict on both ends is a :class:`feeds.types.Record`: Markdown
 fields stay Markdown (the rendered HTML travels in ``content``/``content_html``).
 A field that is None is left out of the XML and comes back as None; an empty
 string is an empty element. The optional fields (``source``, ``generic``) come
@@ -20,9 +20,11 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
+
+from feeds.types import Record
 
 #: Our namespace; stable, never changes meaning (a new version gets a new URI).
 NS = "https://asdg.example/ns/practice/1.0"
@@ -244,14 +246,14 @@ def _read_fields(parent: etree._Element, specs: tuple[Field, ...]) -> dict[str, 
     return out
 
 
-def read_record(record: etree._Element) -> dict[str, Any]:
+def read_record(record: etree._Element) -> Record:
     """Rebuild the snapshot-shaped dict from an ``<asdg:record>`` element."""
     kind_elements = record.findall(f"{{{NS}}}kind")
     if len(kind_elements) != 1:
         raise RecordError("kind: missing")
     data = _read_fields(record, fields_of((kind_elements[0].text or "").strip()))
     _require(data)
-    return data
+    return cast(Record, data)
 
 
 def _require(data: Mapping[str, Any]) -> None:
@@ -318,17 +320,17 @@ def _check_json(specs: tuple[Field, ...], obj: Any, where: str = "") -> dict[str
             if wrong_bool or not isinstance(value, _JSON_TYPES[spec.type]):
                 raise RecordError(f"{name}: not of type {spec.type}")
             if spec.type == "float":
-                value = float(value)
+                value = float(cast(float, value))
                 if not math.isfinite(value):
                     raise RecordError(f"{name}: not a finite number")
             out[spec.name] = _check_length(spec, value) if spec.type == "str" else value
     return out
 
 
-def read_record_json(obj: Any) -> dict[str, Any]:
+def read_record_json(obj: Any) -> Record:
     """Rebuild and check the snapshot-shaped dict from a JSON Feed ``_asdg`` object."""
     if not isinstance(obj, dict) or not isinstance(obj.get("kind"), str):
         raise RecordError("kind: missing")
     data = _check_json(fields_of(obj["kind"]), obj)
     _require(data)
-    return data
+    return cast(Record, data)

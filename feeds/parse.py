@@ -43,7 +43,7 @@ from lxml import etree
 from feeds.errors import FeedParseError
 from feeds.extension import AT_NS, ATOM_NS, FH_NS, RECORD, XML_NS, RecordError, read_record
 from feeds.extension import read_record_json as _read_record_json
-from feeds.types import ParsedEntry, ParsedFeed, SourceInfo, Tombstone
+from feeds.types import ParsedEntry, ParsedFeed, Record, SourceInfo, Tombstone
 
 MAX_ENTRIES = 10_000
 MAX_TOMBSTONES = 10_000
@@ -303,7 +303,7 @@ def _atom_entry(
     categories = tuple(
         _clip(c.get("term"), 200) for c in element.iterchildren(f"{A}category") if c.get("term")
     )[:MAX_CATEGORIES]
-    record = None
+    record: Record | None = None
     record_element = element.find(RECORD)
     if record_element is not None:
         try:
@@ -328,8 +328,8 @@ def _atom_entry(
 
 
 def _checked_record(
-    record: dict[str, Any], entry_id: str, content: str, problems: _Problems
-) -> dict[str, Any] | None:
+    record: Record, entry_id: str, content: str, problems: _Problems
+) -> Record | None:
     if record["id"] != entry_id:
         problems.add(f"{entry_id}: расширение asdg описывает другую запись ({record['id']})")
         return None
@@ -412,7 +412,7 @@ def _json_entry(
         if (isinstance(tags, list))
         else ()
     )
-    record = None
+    record: Record | None = None
     extension = item.get("_asdg")
     if isinstance(extension, dict) and "kind" in extension:
         try:
@@ -422,9 +422,11 @@ def _json_entry(
         else:
             record = _checked_record(record, entry_id, content, problems)
     source = None
-    if record is not None and isinstance(record.get("source"), dict):
-        s = record["source"]
-        source = SourceInfo(id=s.get("id"), title=s.get("title"), url=s.get("url"))
+    relayed = record.get("source") if record is not None else None
+    if isinstance(relayed, dict):
+        source = SourceInfo(
+            id=relayed.get("id"), title=relayed.get("title"), url=relayed.get("url")
+        )
     return ParsedEntry(
         id=entry_id,
         title=title,
@@ -465,7 +467,8 @@ def _parse_json(body: bytes, url: str) -> ParsedFeed:
         raise FeedParseError("В JSON Feed нет списка items")
     if len(items) > MAX_ENTRIES:
         raise FeedParseError(f"В документе больше {MAX_ENTRIES} записей")
-    meta = doc.get("_asdg") if isinstance(doc.get("_asdg"), dict) else {}
+    extension = doc.get("_asdg")
+    meta: dict[str, Any] = extension if isinstance(extension, dict) else {}
     problems = _Problems()
     fallback = datetime.now(UTC)
     entries: list[ParsedEntry] = []

@@ -92,7 +92,7 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
         if self.archive:
             sub(feed, f"{{{FH_NS}}}archive")
         for item in self.tombstones:
-            data = item.data
+            data: Mapping[str, Any] = item.data
             element = sub(
                 feed, f"{{{AT_NS}}}deleted-entry", ref=xml_safe(str(data["id"])), when=_iso(item.at)
             )
@@ -190,7 +190,7 @@ def render_atom(doc: FeedDocument) -> bytes:
 
 
 def _json_item(doc: FeedDocument, item: FeedItem) -> dict[str, Any]:
-    data = item.data
+    data: Mapping[str, Any] = item.data
     if item.deleted:
         deleted: dict[str, Any] = {"id": data["id"]}
         if data.get("url"):

@@ -9,7 +9,89 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import NotRequired, Required, TypedDict
+
+# -- records: what flows publish -> parse -> mirror ---------------------------
+
+
+class CityData(TypedDict):
+    slug: str
+    name: str
+    region: NotRequired[str | None]
+    latitude: NotRequired[float | None]
+    longitude: NotRequired[float | None]
+
+
+class SourceData(TypedDict):
+    """``atom:source`` of a relayed record: the feed it was copied from."""
+
+    id: str | None
+    title: str | None
+    url: str | None
+
+
+class ContactData(TypedDict):
+    name: str | None
+    position: str | None
+    email: str | None
+    phone: str | None
+
+
+class Record(TypedDict, total=False):
+    """One entry as feeds carry it (our extension), plain JSON values.
+
+    The service's field catalogue (``service.fields``) says which fields each
+    kind has; ``tests/test_fields.py`` checks this shape and the extension
+    against it. Dates and times are ISO 8601 strings; Markdown fields stay
+    Markdown; ``content_html`` is the rendered, sanitized HTML.
+    """
+
+    id: Required[str]
+    kind: Required[str]
+    title: str
+    city: CityData
+    topics: list[str]
+    tags: list[str]
+    year: int | None
+    summary: str | None
+    status: str
+    published: str | None
+    updated: str
+    url: str | None
+    origin: str
+    source: SourceData | None
+    generic: bool
+    content_html: str
+    # practice notes
+    area: str | None
+    achievements: str | None
+    plans: str | None
+    assistance: str | None
+    body: str | None
+    contact: ContactData | None
+    # event summaries
+    stage: str | None
+    month: int | None
+    starts_on: str | None
+    ends_on: str | None
+    format: str | None
+    level: str | None
+    location: str | None
+    participants: int | None
+    results: str | None
+    related: str | None
+
+
+class TombstoneData(TypedDict, total=False):
+    """What a deletion says of the deleted entry."""
+
+    id: Required[str]
+    kind: str
+    city: CityData
+    url: str | None
+    origin: str
+    source: SourceData | None
+
 
 # -- publishing ---------------------------------------------------------------
 
@@ -18,7 +100,7 @@ from typing import Any
 class FeedItem:
     """One row of the change log: an entry snapshot, or a tombstone when ``deleted``."""
 
-    data: Mapping[str, Any]
+    data: Record | TombstoneData
     deleted: bool
     at: datetime
 
@@ -86,8 +168,8 @@ class ParsedEntry:
     content_html: str
     #: Plain text.
     summary: str
-    #: Our extension rebuilt as a snapshot-shaped dict, or None for ordinary feeds.
-    record: dict[str, Any] | None
+    #: Our extension rebuilt as a record, or None for ordinary feeds.
+    record: Record | None
     source: SourceInfo | None
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()

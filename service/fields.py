@@ -20,6 +20,7 @@ Adding a field here and nowhere else fails that test until every layer has it.
 
 from __future__ import annotations
 
+import builtins
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ class Field:
     max_length: int | None = None
     #: Inclusive bounds of a number.
     bounds: tuple[int, int] | None = None
-    choices: type[Choice] | None = None
+    choices: builtins.type[Choice] | None = None
     #: Searched by the full-text index.
     searchable: bool = False
     #: Heading of the field's section on pages and in feeds (Markdown texts);

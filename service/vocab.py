@@ -18,16 +18,16 @@ class Choice(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return type(self).NAMES[self.value]
+        return type(self).NAMES[str(self)]
 
     @classmethod
     def values(cls) -> tuple[str, ...]:
-        return tuple(member.value for member in cls)
+        return tuple(str(member) for member in cls)
 
     @classmethod
     def names(cls) -> dict[str, str]:
         """{value: Russian name}, in declaration order."""
-        return {member.value: member.label for member in cls}
+        return {str(member): member.label for member in cls}
 
 
 class Kind(Choice):

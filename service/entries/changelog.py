@@ -17,17 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
+from feeds.types import Record, SourceData, TombstoneData
 from service.entries.ids import entry_url
 from service.entries.rendering import entry_html
 from service.fields import CONTACT, fields_of
 from service.store.models import Entry, EntryChange, db, utcnow
 from service.vocab import Kind, Origin
 
+CHANGES = cast(Table, EntryChange.__table__)
 #: Key of the PostgreSQL advisory lock that orders appends to the change log.
 LOG_APPEND_LOCK = 0x41534447
 
@@ -42,17 +44,17 @@ class ChangeValues(TypedDict):
     topic_codes: str
     deleted: bool
     at: datetime
-    data: dict[str, Any]
+    data: Record | TombstoneData
 
 
 def append(rows: Sequence[ChangeValues], *, session: Session | None = None) -> None:
     """Append rows to the change log in the session's transaction, in order."""
     if not rows:
         return
-    session = session or db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_APPEND_LOCK})
-    session.execute(insert(EntryChange.__table__), list(rows))
+    target: Any = session or db.session
+    if target.get_bind().dialect.name == "postgresql":
+        target.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_APPEND_LOCK})
+    target.execute(insert(CHANGES), list(rows))
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -64,7 +66,7 @@ def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def snapshot(entry: Entry, *, content_html: str | None = None) -> dict[str, Any]:
+def snapshot(entry: Entry, *, content_html: str | None = None) -> Record:
     """The entry as feeds publish it: every structured field, plain JSON values.
 
     ``content_html`` is the entry's rendered, sanitized HTML when the caller
@@ -105,12 +107,12 @@ def snapshot(entry: Entry, *, content_html: str | None = None) -> dict[str, Any]
             data["generic"] = True
             data["content_html"] = entry.content_html
     data["content_html"] = content_html if content_html is not None else entry_html(data)
-    return data
+    return cast(Record, data)
 
 
-def tombstone_data(entry: Entry) -> dict[str, Any]:
+def tombstone_data(entry: Entry) -> TombstoneData:
     """What a tombstone in the change log says about the deleted entry."""
-    source = None
+    source: SourceData | None = None
     if entry.origin == Origin.MIRROR:
         source = {"id": entry.source_id, "title": entry.source_title, "url": entry.source_url}
     return {
@@ -123,7 +125,9 @@ def tombstone_data(entry: Entry) -> dict[str, Any]:
     }
 
 
-def change_row(entry: Entry, *, deleted: bool, at: datetime, data: dict[str, Any]) -> ChangeValues:
+def change_row(
+    entry: Entry, *, deleted: bool, at: datetime, data: Record | TombstoneData
+) -> ChangeValues:
     """The column values of one change-log row."""
     return {
         "entry_uid": entry.uid,

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, func, select
 
+from feeds.types import Record, TombstoneData
 from service.errors import NotFoundError
 from service.store.models import EntryChange, db
 from service.vocab import Origin
@@ -53,7 +54,8 @@ class ChangeRow:
     entry_uid: str
     deleted: bool
     at: datetime
-    data: dict[str, Any]
+    #: A :class:`feeds.types.Record`, or for a tombstone a :class:`feeds.types.TombstoneData`.
+    data: Record | TombstoneData
 
 
 @dataclass(frozen=True)

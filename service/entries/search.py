@@ -152,9 +152,9 @@ def tsquery_expression(query: SearchQuery) -> str:
 
 
 _fts = table("entries_fts", column("rowid"))
-_FTS = literal_column("entries_fts")
-_VECTOR = literal_column("entries.search_vector")
-_TSCONFIG = literal_column("'russian'::regconfig")
+_FTS: Any = literal_column("entries_fts")
+_VECTOR: Any = literal_column("entries.search_vector")
+_TSCONFIG: Any = literal_column("'russian'::regconfig")
 
 
 def _postgresql() -> bool:
@@ -205,7 +205,7 @@ def _fts5_ranked(
     filters = _fts5_filters(found)
     if filters is None:
         return 0, []
-    where = [_FTS.op("MATCH")(f"{fts5_expression(query)} AND {filters}")]
+    where: list[Any] = [_FTS.op("MATCH")(f"{fts5_expression(query)} AND {filters}")]
     if found.topic:
         where.append(
             select(entry_topics.c.entry_id)

@@ -117,7 +117,7 @@ def _first_letter(line: str) -> str:
 
 def _ends_with_abbreviation(line: str) -> bool:
     match = re.search(r"(?:^|\s)([A-Za-zА-Яа-яЁё-]+)\.$", line)
-    return bool(match) and match.group(1).lower() in ABBREVIATIONS
+    return match is not None and match.group(1).lower() in ABBREVIATIONS
 
 
 def _should_join(prev: str, line: str) -> bool:

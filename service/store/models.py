@@ -7,7 +7,7 @@ schemas at the boundary) and no serialisation (schemas again).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
@@ -81,8 +81,13 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+if TYPE_CHECKING:  # mypy cannot see through flask-sqlalchemy's generated base class
+    Model = Base
+else:
+    Model = db.Model
 
-class City(db.Model):
+
+class City(Model):
     __tablename__ = "cities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,7 +103,7 @@ class City(db.Model):
     created: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Topic(db.Model):
+class Topic(Model):
     """A section of the Association's list; the list ships with the service."""
 
     __tablename__ = "topics"
@@ -116,7 +121,7 @@ entry_topics = Table(
 )
 
 
-class Entry(db.Model):
+class Entry(Model):
     """A practice note or an event summary, own or mirrored.
 
     One table for both kinds: they share the city, title, topics, status and
@@ -198,7 +203,7 @@ class Entry(db.Model):
         return self.content_html is not None and self.area is None and self.kind == Kind.PRACTICE
 
 
-class EntryChange(db.Model):
+class EntryChange(Model):
     """The append-only change log that feeds are built from.
 
     Every publication, edit of a published entry and deletion appends one row
@@ -227,7 +232,7 @@ class EntryChange(db.Model):
     )
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -242,7 +247,7 @@ class ApiToken(db.Model):
     city: Mapped[City | None] = relationship(lazy="joined")
 
 
-class AdminUser(db.Model):
+class AdminUser(Model):
     __tablename__ = "admin_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -254,7 +259,7 @@ class AdminUser(db.Model):
     city: Mapped[City] = relationship(lazy="joined")
 
 
-class Subscription(db.Model):
+class Subscription(Model):
     """A remote feed this instance mirrors."""
 
     __tablename__ = "subscriptions"

@@ -20,7 +20,7 @@ from service.http.api.schemas import (
 from service.http.api.security import optional_principal, require_principal
 from service.store.models import Entry
 
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def entry_blueprint(

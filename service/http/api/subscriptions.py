@@ -14,7 +14,7 @@ from service.mirror import subscriptions
 from service.mirror.poller import PollResult
 from service.store.models import Subscription
 
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 bp = Blueprint(
     "subscriptions",

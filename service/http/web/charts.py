@@ -8,7 +8,7 @@ cell links to the list of those entries and names its numbers in a tooltip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -38,8 +38,8 @@ Key = Hashable
 class Grid:
     """Counts (practice notes, events) per row and column; rows and columns in order."""
 
-    rows: list[tuple[Key, str]]
-    columns: list[tuple[Key, str]]
+    rows: Sequence[tuple[Key, str]]
+    columns: Sequence[tuple[Key, str]]
     cells: dict[tuple[Key, Key], tuple[int, int]] = field(default_factory=dict)
 
     def cell(self, row: Key, column: Key) -> tuple[int, int]:
@@ -81,8 +81,8 @@ def published_counts() -> Counts:
         .where(published, Entry.year.is_not(None))
         .group_by(City.slug, Entry.year, Entry.kind)
     )
-    for slug, year, kind, count in db.session.execute(query):
-        _add(by_year, (slug, year), kind, count)
+    for slug, entry_year, kind, count in db.session.execute(query):
+        _add(by_year, (slug, entry_year), kind, count)
 
     by_topic: dict[tuple[Key, Key], tuple[int, int]] = {}
     query = (
@@ -92,8 +92,8 @@ def published_counts() -> Counts:
         .where(published)
         .group_by(entry_topics.c.topic_code, City.slug, Entry.kind)
     )
-    for code, slug, kind, count in db.session.execute(query):
-        _add(by_topic, (code, slug), kind, count)
+    for code, city_slug, kind, count in db.session.execute(query):
+        _add(by_topic, (code, city_slug), kind, count)
 
     totals: dict[str, int] = {
         kind: count
@@ -106,7 +106,7 @@ def published_counts() -> Counts:
         (c.slug, c.name)
         for c in db.session.scalars(select(City).where(City.slug.in_(used)).order_by(City.name))
     ]
-    years = sorted({year for _, year in by_year})
+    years = sorted({year for _, year in by_year if isinstance(year, int)})
     topics = [(t.code, t.name) for t in db.session.scalars(select(Topic).order_by(Topic.position))]
     return Counts(
         by_year=Grid(cities, [(y, str(y)) for y in years], by_year),

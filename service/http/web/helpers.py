@@ -89,10 +89,9 @@ def entry_path(entry: Entry) -> str:
 
 def page_url(number: int) -> str:
     """The current page's URL with another page number, filters kept."""
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return url_for(
-        request.endpoint or "reading.index", **(request.view_args or {}), **args, page=number
-    )
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
+    args.update(request.view_args or {}, page=number)
+    return url_for(request.endpoint or "reading.index", **args)
 
 
 def plural(number: int, one: str, few: str, many: str) -> str:

@@ -96,7 +96,7 @@ def city_tallies(topic_code: str | None = None) -> list[tuple[City, Tally]]:
     )
     if topic_code is not None:
         query = query.where(Entry.topics.any(Topic.code == topic_code))
-    tallies = _tallies([tuple(row) for row in db.session.execute(query)])
+    tallies = _tallies([(row[0], row[1], row[2]) for row in db.session.execute(query)])
     cities = db.session.scalars(select(City).where(City.id.in_(list(tallies))))
     pairs = [(city, tallies[city.id]) for city in cities]
     return sorted(pairs, key=lambda p: (-p[1].total, p[0].name))
