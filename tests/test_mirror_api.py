@@ -111,7 +111,7 @@ def test_poll_of_a_feed_being_polled_is_409(
 ) -> None:
     from datetime import timedelta
 
-    from service.mirror.poller import claim
+    from service.mirror.claims import claim
 
     sub = api.post(SUBS, {"url": source.url("/feeds/all.atom")}, operator).json
     with mirror.app_context():

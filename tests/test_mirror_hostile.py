@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from service.entries.changelog import snapshot
 from service.entries.service import create_entry
 from service.mirror import subscriptions
-from service.mirror.poller import PollResult
+from service.mirror.results import PollResult, log_line
 from service.store.models import City, Entry, Subscription, db
 from tests import feedserver
 from tests.conftest import practice_body
@@ -165,7 +165,7 @@ def test_a_hostile_feed_never_stops_a_worker_run(app: Flask, server: FeedServer)
         stop = threading.Event()
 
         def log(result: PollResult) -> None:
-            lines.append(result.line())
+            lines.append(log_line(result))
             if len(lines) == 2:
                 stop.set()
 

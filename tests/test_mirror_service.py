@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 
 from service.errors import ConflictError, ValidationError
 from service.mirror import subscriptions
-from service.mirror.poller import claim, worker_name
+from service.mirror.claims import claim, worker_name
 from service.store.models import City, Entry, EntryChange, Subscription, db, utcnow
 from tests import feedserver
 from tests.conftest import event_body, practice_body
@@ -239,6 +239,21 @@ def test_permanent_redirect_updates_the_stored_url(server: FeedServer, mirror: F
         server.handle("/old.atom", feedserver.redirect("/new.atom", 301))
         assert subscriptions.poll_subscription(sub.id).status == "ok"
         assert db.session.get(Subscription, sub.id).url == new
+
+
+def test_not_modified_after_a_permanent_redirect_keeps_the_new_url(
+    server: FeedServer, mirror: Flask
+) -> None:
+    doc = "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>t</title></feed>"
+    with mirror.app_context():
+        sub = subscriptions.add_subscription(server.add("/before.atom", doc))
+        assert subscriptions.poll_subscription(sub.id).status == "ok"
+        new = server.add("/after.atom", doc)  # the same document: its ETag answers 304
+        server.handle("/before.atom", feedserver.redirect("/after.atom", 301))
+        result = subscriptions.poll_subscription(sub.id)
+        assert (result.status, result.error) == ("not-modified", None)
+        state = db.session.get(Subscription, sub.id)
+        assert (state.url, state.state, state.failures) == (new, "active", 0)
 
 
 def test_a_crash_mid_batch_keeps_the_previous_state(source: Instance, mirror: Flask) -> None:

@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 
 from service import create_app
 from service.mirror import subscriptions
-from service.mirror.poller import Summary, claim_due, settings
+from service.mirror.claims import claim_due
+from service.mirror.results import Summary
+from service.mirror.settings import settings
 from service.store.models import Entry, Subscription, db
 from tests.conftest import base_config
 from tests.dbutil import pg_base_url, pg_database

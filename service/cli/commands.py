@@ -6,11 +6,8 @@ message on stderr and exit status 1.
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 from flask import Flask
@@ -19,34 +16,17 @@ from sqlalchemy import select
 
 from service import accounts as auth
 from service import cities
+from service.cli.errors import friendly_errors
+from service.cli.mirror import COMMANDS as MIRROR_COMMANDS
 from service.entries.service import get_city
-from service.errors import ServiceError
 from service.questionnaire import importer
 from service.store import db
 from service.store.models import City, Entry
 from service.store.models import db as sqla
 from service.vocab import Kind
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "omsk-2020.txt"
 DEMO_CITY = {"slug": "omsk", "name": "Омск", "region": "Омская область"}
-
-
-def friendly_errors(func: F) -> F:
-    """Print a service error as a message and exit non-zero, no traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ServiceError as error:
-            sqla.session.rollback()
-            where = f" [{error.field}]" if error.field else ""
-            click.echo(f"Ошибка{where}: {error.message}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.command("init-db")
@@ -156,8 +136,6 @@ def practice_import(file: Path, slug: str, publish: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from service.cli.mirror import COMMANDS as MIRROR_COMMANDS  # here: it imports this module
-
     for command in (init_db_command, demo_command, city_cli, token_cli, admin_cli, practice_cli,
                     *MIRROR_COMMANDS):  # fmt: skip
         app.cli.add_command(command)

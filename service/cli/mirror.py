@@ -14,9 +14,9 @@ from typing import IO, Any
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from service.cli.commands import friendly_errors
+from service.cli.errors import friendly_errors
 from service.mirror import subscriptions
-from service.mirror.poller import PollResult, Summary
+from service.mirror.results import PollResult, Summary, error_line, log_line, summary_text, totals
 from service.store.models import Subscription, utcnow
 from service.vocab import SubscriptionState
 
@@ -92,8 +92,7 @@ class _Progress:
             )
 
     def _totals(self, _: Any) -> str:
-        s = self.summary
-        return f"новых {s.new}, изменено {s.updated}, удалено {s.deleted}, ошибок {s.errors}"
+        return totals(self.summary)
 
     def done(self, result: PollResult) -> None:
         self.summary.add(result)
@@ -111,14 +110,10 @@ def mirror_poll(limit: int | None) -> None:
         summary = subscriptions.poll_due(
             limit=limit, on_start=progress.start, on_result=progress.done
         )
-    click.echo(
-        f"Опрошено лент: {summary.feeds} (без изменений: {summary.not_modified}); "
-        f"записей новых: {summary.new}, изменено: {summary.updated}, удалено: {summary.deleted}, "
-        f"отклонено: {summary.refused}; ошибок: {summary.errors}"
-    )
+    click.echo(summary_text(summary))
     for result in summary.results:
         if result.error:
-            click.echo(f"  #{result.subscription_id} {result.url}: {result.error}", err=True)
+            click.echo(f"  {error_line(result)}", err=True)
 
 
 @mirror_cli.command("run")
@@ -136,7 +131,7 @@ def mirror_run(idle: float) -> None:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
     def log(result: PollResult) -> None:
-        click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} {result.line()}")
+        click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} {log_line(result)}")
 
     click.echo("Зеркалирование запущено.")
     try:

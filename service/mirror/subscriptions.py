@@ -1,7 +1,8 @@
 """Subscriptions to other instances' (or anyone's) feeds: the service functions.
 
-The API, the admin pages and the CLI call these; the mirroring machinery is in
-:mod:`service.mirror.poller`.
+The API, the admin pages and the CLI call these (add, list, remove, poll one,
+poll what is due, run on schedule); the mirroring machinery is in the other
+modules of :mod:`service.mirror`.
 
 Removing a subscription stops polling it. The entries it brought stay by
 default: the origin did not delete them, so this instance must not announce
@@ -28,17 +29,18 @@ from feeds.parse import parse_feed
 from feeds.urls import is_http_url
 from service.entries.changelog import record_deletion
 from service.errors import ConflictError, NotFoundError, ValidationError
-from service.mirror.poller import (
+from service.mirror.claims import (
     Claim,
-    Poller,
-    PollResult,
-    Summary,
     claim,
     claim_due,
     count_due,
-    settings,
+    seconds_until_due,
     worker_name,
 )
+from service.mirror.poller import Poller
+from service.mirror.results import PollResult, Summary, error_text
+from service.mirror.scheduler import poll_many
+from service.mirror.settings import settings
 from service.store.models import Entry, Subscription, db, utcnow
 
 MAX_URL = 2000
@@ -82,8 +84,7 @@ def find_feed(url: str) -> tuple[str, str | None, str | None]:
                 raise ValidationError("Сервер не отдал ленту", field="url")
             feed = parse_feed(answer.body, url=answer.url, content_type=answer.content_type)
         except FeedsError as error:
-            message = getattr(error, "message", None) or str(error)
-            raise ValidationError(f"Лента недоступна: {message}", field="url") from error
+            raise ValidationError(f"Лента недоступна: {error_text(error)}", field="url") from error
     return answer.permanent_url or feed_url, feed.title or None, feed.site_url
 
 
@@ -200,24 +201,10 @@ def poll_due(
 
     client = fetcher or Fetcher(config.fetch)
     try:
-        return Poller(app, client, worker).poll_many(claim_more, on_result, limit=limit)
+        return poll_many(Poller(app, client, worker), claim_more, on_result, limit=limit)
     finally:
         if fetcher is None:
             client.close()
-
-
-def seconds_until_due(cap: float) -> float:
-    """How long until the next subscription comes due (at most ``cap``)."""
-    due = db.session.scalar(
-        select(Subscription.next_poll)
-        .where(Subscription.state != "gone")
-        .order_by(Subscription.next_poll)
-        .limit(1)
-    )
-    db.session.rollback()
-    if due is None:
-        return cap
-    return max(0.0, min(cap, (due - utcnow()).total_seconds()))
 
 
 def run_forever(

@@ -271,7 +271,7 @@ class Subscription(Model):
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     created: Mapped[datetime] = mapped_column(default=utcnow)
-    #: "active", "gone" (410: polling stopped) or "error" (failing, retried with backoff)
+    #: A SubscriptionState: active, gone (410: polling stopped) or error (failing, retried)
     state: Mapped[str] = mapped_column(String(16), default=SubscriptionState.ACTIVE)
     last_poll: Mapped[datetime | None] = mapped_column()
     last_success: Mapped[datetime | None] = mapped_column()

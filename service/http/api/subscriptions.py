@@ -11,10 +11,18 @@ from marshmallow import fields
 from service.http.api.fields import BaseSchema, Bool, Str, length, not_blank
 from service.http.api.security import require_operator
 from service.mirror import subscriptions
-from service.mirror.poller import PollResult
+from service.mirror.results import PollResult
 from service.store.models import Subscription
+from service.vocab import Choice, PollStatus, SubscriptionState
 
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+def _choices(choice: type[Choice], note: str) -> dict[str, Any]:
+    """A field's documentation: what it says, then its values with their Russian names."""
+    values = ", ".join(f"`{value}` ({name})" for value, name in choice.names().items())
+    return {"description": f"{note}: {values}", "enum": list(choice.values())}
+
 
 bp = Blueprint(
     "subscriptions",
@@ -44,7 +52,9 @@ class SubscriptionOutSchema(BaseSchema):
     url = fields.String()
     title = fields.String(allow_none=True)
     site_url = fields.String(allow_none=True)
-    state = fields.String(metadata={"description": "active, error (retried) or gone (410)"})
+    state = fields.String(
+        metadata=_choices(SubscriptionState, "Polled, failing (retried with backoff) or gone (410)")
+    )
     created = fields.DateTime()
     last_poll = fields.DateTime(allow_none=True)
     last_success = fields.DateTime(allow_none=True)
@@ -58,7 +68,7 @@ class SubscriptionOutSchema(BaseSchema):
 class PollResultSchema(BaseSchema):
     subscription_id = fields.Integer()
     url = fields.String()
-    status = fields.String(metadata={"description": "ok, not-modified, error or gone"})
+    status = fields.String(metadata=_choices(PollStatus, "How the poll ended"))
     new = fields.Integer()
     updated = fields.Integer()
     deleted = fields.Integer()

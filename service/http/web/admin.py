@@ -36,8 +36,9 @@ from service.http.errors import wants_json
 from service.http.web import forms, queries
 from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
 from service.mirror import subscriptions
+from service.mirror.results import poll_message
 from service.store.models import AdminUser, Entry, db
-from service.vocab import Kind, Status
+from service.vocab import Kind, Status, SubscriptionState
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -288,19 +289,12 @@ def revoke_token(token_id: int) -> Response:
 
 # -- subscriptions --------------------------------------------------------------
 
-POLL_STATUS = {
-    "ok": "лента прочитана",
-    "not-modified": "лента не изменилась",
-    "error": "ошибка",
-    "gone": "лента удалена на сервере (410), опрос остановлен",
-    "busy": "ленту сейчас опрашивает другой процесс",
-}
-
 
 def _subscriptions_page(url: str = "", error: str | None = None, status: int = 200) -> Any:
     html = render_template(
         "admin/subscriptions.html",
         subscriptions=subscriptions.list_subscriptions(),
+        states=SubscriptionState,
         url=url,
         error=error,
     )
@@ -346,14 +340,7 @@ def poll_subscription(sub_id: int) -> Response:
     except ConflictError as error:
         flash(error.message)
         return redirect(url_for("admin.subscriptions_page"))
-    message = f"Опрос {result.url}: {POLL_STATUS.get(result.status, result.status)}"
-    if result.status == "ok":
-        message += (
-            f"; новых записей {result.new}, изменённых {result.updated}, удалённых {result.deleted}"
-        )
-    if result.error:
-        message += f" ({result.error})"
-    flash(message + ".")
+    flash(poll_message(result))
     return redirect(url_for("admin.subscriptions_page"))
 
 

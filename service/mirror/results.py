@@ -1,0 +1,168 @@
+"""What a poll did, and every wording of it.
+
+:class:`PollResult` is one poll's outcome, :class:`Summary` the totals of
+several. The texts people read about them live here only: the log line of
+``mirror run`` (:func:`log_line`), the CLI's progress and summary
+(:func:`totals`, :func:`summary_text`, :func:`error_line`), the admin page's
+message after "poll now" (:func:`poll_message`), the subscription's error
+text for refused and unreadable entries (:func:`describe_trouble`) and the
+error recorded for a failed poll (:func:`failure_text`, :func:`internal_error`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from feeds.decide import Refusal, Refused
+from feeds.errors import FeedsError, FetchError
+from service.errors import FeedError
+from service.vocab import PollStatus
+
+
+@dataclass
+class PollResult:
+    subscription_id: int
+    url: str
+    status: PollStatus
+    new: int = 0
+    updated: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    refused: int = 0
+    pages: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (PollStatus.ERROR, PollStatus.GONE)
+
+
+@dataclass
+class Summary:
+    """Totals of several polls."""
+
+    feeds: int = 0
+    new: int = 0
+    updated: int = 0
+    deleted: int = 0
+    refused: int = 0
+    errors: int = 0
+    not_modified: int = 0
+    results: list[PollResult] = field(default_factory=list)
+
+    def add(self, result: PollResult) -> None:
+        self.feeds += 1
+        self.new += result.new
+        self.updated += result.updated
+        self.deleted += result.deleted
+        self.refused += result.refused
+        self.errors += result.failed
+        self.not_modified += result.status == PollStatus.NOT_MODIFIED
+        self.results.append(result)
+
+
+# -- one poll -------------------------------------------------------------------------
+
+
+def log_line(result: PollResult) -> str:
+    """One log line: what was polled and what it changed."""
+    head = f"#{result.subscription_id} {result.url} {result.status}"
+    counts = (
+        f"новых {result.new}, изменено {result.updated}, удалено {result.deleted}, "
+        f"отклонено {result.refused}, страниц {result.pages}"
+    )
+    tail = f" — {result.error}" if result.error else ""
+    return f"{head}: {counts}, {result.seconds:.2f} с{tail}"
+
+
+#: The admin page's words for how a poll ended.
+STATUS_TEXTS = {
+    PollStatus.OK: "лента прочитана",
+    PollStatus.NOT_MODIFIED: "лента не изменилась",
+    PollStatus.ERROR: "ошибка",
+    PollStatus.GONE: "лента удалена на сервере (410), опрос остановлен",
+}
+
+
+def poll_message(result: PollResult) -> str:
+    """The admin page's message after "poll now"."""
+    message = f"Опрос {result.url}: {STATUS_TEXTS[result.status]}"
+    if result.status == PollStatus.OK:
+        message += (
+            f"; новых записей {result.new}, изменённых {result.updated}, удалённых {result.deleted}"
+        )
+    if result.error:
+        message += f" ({result.error})"
+    return message + "."
+
+
+def error_line(result: PollResult) -> str:
+    """A poll's error, naming the subscription (the CLI lists them after the summary)."""
+    return f"#{result.subscription_id} {result.url}: {result.error}"
+
+
+# -- several polls ----------------------------------------------------------------------
+
+
+def totals(summary: Summary) -> str:
+    """The running totals beside the CLI's progress bar."""
+    s = summary
+    return f"новых {s.new}, изменено {s.updated}, удалено {s.deleted}, ошибок {s.errors}"
+
+
+def summary_text(summary: Summary) -> str:
+    """The CLI's closing line of ``mirror poll``."""
+    s = summary
+    return (
+        f"Опрошено лент: {s.feeds} (без изменений: {s.not_modified}); "
+        f"записей новых: {s.new}, изменено: {s.updated}, удалено: {s.deleted}, "
+        f"отклонено: {s.refused}; ошибок: {s.errors}"
+    )
+
+
+# -- the subscription's error text --------------------------------------------------------
+
+REFUSALS = {
+    Refusal.LOCAL_ENTRY: "лента выдаёт себя за записи этого сервера",
+    Refusal.LOCAL_CITY: "лента выдаёт себя за записи города «{city}», размещённого на этом сервере",
+    Refusal.FOREIGN_CITY: (
+        "город «{city}» размещён на другом сервере, не на том, что публикует ленту"
+    ),
+    Refusal.CITY_MOVED: "запись другого города не может стать записью города «{city}»",
+}
+
+
+def describe_trouble(refused: Iterable[Refused], problems: list[str]) -> str | None:
+    """The subscription's error text for refused and unreadable entries; None if none."""
+    refused = list(refused)
+    parts: list[str] = []
+    if refused:
+        reasons = dict.fromkeys(REFUSALS[r.reason].format(city=r.city) for r in refused)
+        parts.append(f"Отклонено записей: {len(refused)} — " + "; ".join(list(reasons)[:3]))
+    if problems:
+        parts.append(f"Пропущено записей с ошибками: {len(problems)} — {problems[0]}")
+    return ". ".join(parts) if parts else None
+
+
+def error_text(error: Exception) -> str:
+    """An error's own message (a :class:`feeds.errors.FeedsError`'s or a service error's)."""
+    return getattr(error, "message", None) or str(error)
+
+
+def failure_text(error: Exception) -> str:
+    """What a failed poll records as its error."""
+    message = error_text(error)
+    if isinstance(error, FeedsError) and not isinstance(error, FetchError):
+        message = f"Лента не прочитана: {message}"
+    return message
+
+
+def internal_error(error: Exception) -> FeedError:
+    """A bug or an outage during a poll, as the error the poll records (logged too)."""
+    return FeedError(f"Внутренняя ошибка: {error}")
+
+
+#: The error of a poll whose network part was interrupted.
+INTERRUPTED = "Опрос прерван"

@@ -1,0 +1,45 @@
+"""The mirroring settings, read once from the app's config (``MIRROR_*``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, current_app
+
+from feeds.fetch import FetchOptions
+from feeds.schedule import Policy
+
+
+@dataclass(frozen=True)
+class Settings:
+    fetch: FetchOptions
+    policy: Policy
+    max_pages: int
+    lease: timedelta
+    concurrency: int
+    per_host: int
+
+
+def settings(app: Flask | None = None) -> Settings:
+    config = (app or current_app).config
+    concurrency = max(1, int(config.get("MIRROR_CONCURRENCY", 8)))
+    return Settings(
+        fetch=FetchOptions(
+            timeout=float(config["MIRROR_TIMEOUT"]),
+            max_bytes=int(config["MIRROR_MAX_FEED_BYTES"]),
+            max_redirects=int(config.get("MIRROR_MAX_REDIRECTS", 5)),
+            allow_private=bool(config["MIRROR_ALLOW_PRIVATE_ADDRESSES"]),
+            user_agent=f"asdg-exchange/0.1 (ASDG practice exchange mirror; +{config['BASE_URL']})",
+            max_connections=max(8, 2 * concurrency),
+        ),
+        policy=Policy(
+            interval=float(config.get("MIRROR_INTERVAL", 3600)),
+            min_interval=float(config.get("MIRROR_MIN_INTERVAL", 300)),
+            max_interval=float(config.get("MIRROR_MAX_INTERVAL", 24 * 3600)),
+        ),
+        max_pages=int(config.get("MIRROR_MAX_ARCHIVE_PAGES", 1000)),
+        lease=timedelta(seconds=float(config.get("MIRROR_LEASE", 900))),
+        concurrency=concurrency,
+        per_host=max(1, int(config.get("MIRROR_PER_HOST", 2))),
+    )

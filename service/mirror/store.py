@@ -1,0 +1,322 @@
+"""Writing a poll's outcome: the plan of a batch, the schedule, a failure.
+
+:func:`apply_plan` writes what :func:`feeds.decide.decide` planned (entries,
+the cities they name, this instance's change log through
+:func:`service.entries.changelog.append`). :class:`Writer` stores one whole
+poll in one transaction (the head and every archive page read in the same
+poll), so a crash in the middle leaves the previous state and the next poll
+does the whole batch again; it also writes the schedule of unchanged feeds
+(304) in batches and records failures.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql.elements import BindParameter
+
+from feeds.decide import Plan
+from feeds.errors import FeedGoneError
+from feeds.schedule import Policy, after_failure, after_success, parse_max_age, parse_retry_after
+from feeds.urls import origin_of
+from service.entries import changelog
+from service.entries.changelog import ChangeValues
+from service.entries.markup import sanitize_html
+from service.entries.service import refresh_search_text
+from service.errors import FeedError
+from service.fields import CONTACT, FIELDS, fields_of
+from service.mirror.records import Batch, Head, Incoming, Page, collect
+from service.mirror.results import PollResult, describe_trouble, failure_text
+from service.mirror.state import chunks, plan_batch
+from service.store.models import City, Entry, Subscription, Topic, db, utcnow
+from service.vocab import EventStage, Kind, Origin, PollStatus, Status, SubscriptionState
+
+#: Attempts at storing a batch that clashed with a concurrent one (same new id).
+STORE_ATTEMPTS = 3
+#: Every column a record's fields fill, of both kinds: a stored version sets them all.
+ALL_COLUMNS = sorted(
+    {spec.attr for specs in FIELDS.values() for spec in specs} | {spec.attr for spec in CONTACT}
+)
+
+# -- applying a plan ----------------------------------------------------------------
+
+
+def _city_for(slug: str, data: dict[str, Any], cities: dict[str, City], origin: str) -> City:
+    city = cities.get(slug)
+    if city is None:
+        city = City(slug=slug, name=data["name"], local=False, instance_url=origin)
+        db.session.add(city)
+        cities[slug] = city
+    elif not city.local:
+        city.instance_url = city.instance_url or origin
+    if not city.local:
+        city.name = data["name"]
+        city.region = data.get("region")
+        city.latitude = data.get("latitude")
+        city.longitude = data.get("longitude")
+    return city
+
+
+def _fill(
+    entry: Entry, incoming: Incoming, city: City, topics: dict[str, Topic], sub_id: int
+) -> None:
+    data = incoming.data
+    entry.kind = data["kind"]
+    entry.city = city
+    codes = list(dict.fromkeys(data["topics"]))
+    entry.topics = [topics[c] for c in codes if c in topics]
+    unknown = [c for c in codes if c not in topics]  # kept as free tags: nothing is lost
+    entry.tags = list(dict.fromkeys([*data["tags"], *unknown]))
+    for attr in ALL_COLUMNS:
+        setattr(entry, attr, None)
+    for spec in fields_of(entry.kind):
+        setattr(entry, spec.attr, data.get(spec.name))
+    entry.summary = data.get("summary") or ""
+    practice = entry.kind == Kind.PRACTICE
+    generic = practice and bool(data.get("generic"))
+    if practice:
+        contact = data.get("contact") or {}
+        for spec in CONTACT:
+            setattr(entry, spec.attr, contact.get(spec.name))
+    else:  # records of instances older than contract v2 have no stage and month
+        entry.stage = entry.stage or EventStage.HELD.value
+        if entry.month is None and entry.starts_on is not None:
+            entry.month = entry.starts_on.month
+    entry.content_html = sanitize_html(data.get("content_html") or "") if generic else None
+    entry.published = data.get("published")
+    entry.updated = data["updated"]
+    entry.status = Status.PUBLISHED
+    entry.origin = Origin.MIRROR
+    entry.link = incoming.link
+    entry.source_id = incoming.source.id
+    entry.source_title = incoming.source.title
+    entry.source_url = incoming.source.url
+    entry.subscription_id = sub_id
+
+
+def _published_html(entry: Entry, data: dict[str, Any]) -> str | None:
+    """The HTML the change log publishes for a mirrored entry, when known without rendering.
+
+    A generic entry's is its stored (sanitized) content; a record of our
+    extension carries its publisher's rendering of the same fields, which is
+    sanitized again with this service's rules rather than rendered from the
+    Markdown anew (rendering is the larger part of storing an entry). None:
+    render it.
+    """
+    if entry.content_html is not None:
+        return entry.content_html
+    relayed = data.get("content_html")
+    return sanitize_html(relayed) if relayed else None
+
+
+def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
+    """Write a plan in the current transaction, change log included."""
+    topics = {t.code: t for t in db.session.scalars(select(Topic))}
+    entries: dict[str, Entry] = {}
+    for chunk in chunks([v.uid for v in plan.update] + [r.uid for r in plan.delete]):
+        found = db.session.scalars(select(Entry).where(Entry.uid.in_(chunk)))
+        entries.update({e.uid: e for e in found})
+    for slug, origin in plan.bind.items():
+        city = cities.get(slug)
+        if city is not None and not city.local:
+            city.instance_url = origin
+    events: list[tuple[datetime, int, int, Entry, str | None]] = []
+    for version in (*plan.insert, *plan.update):
+        entry = entries.get(version.uid)
+        if entry is None:
+            entry = Entry(uid=version.uid, created=utcnow())
+            db.session.add(entry)
+        data = version.payload.data
+        city = _city_for(version.city, data["city"], cities, version.origin)
+        _fill(entry, version.payload, city, topics, sub_id)
+        events.append((version.updated, 0, len(events), entry, _published_html(entry, data)))
+    db.session.flush()
+    events += [
+        (r.when, 1, len(events) + i, entries[r.uid], None) for i, r in enumerate(plan.delete)
+    ]
+    changes: list[ChangeValues] = []
+    for when, deleting, _, entry, html in sorted(events, key=lambda e: e[:3]):
+        if deleting:
+            changes.append(changelog.tombstone_row(entry, when))
+            db.session.delete(entry)
+        else:
+            refresh_search_text(entry)
+            changes.append(changelog.version_row(entry, content_html=html))
+    changelog.append(changes)  # one multi-row insert, in log order
+
+
+# -- the subscription's row ------------------------------------------------------------
+
+
+def _lock_subscription(sub_id: int) -> Subscription:
+    """Start the batch's write transaction: lock the subscription's row.
+
+    On SQLite the UPDATE takes the database's write lock at once, so nothing
+    read after it can change before the commit.
+    """
+    query = update(Subscription).where(Subscription.id == sub_id).values(id=Subscription.id)
+    db.session.execute(query)
+    sub = db.session.scalar(select(Subscription).where(Subscription.id == sub_id).with_for_update())
+    if sub is None:
+        raise FeedError("Подписка удалена во время опроса", field="id")
+    return sub
+
+
+def _unchanged_statement() -> Any:
+    table = Subscription.__table__
+    now: BindParameter[datetime] = bindparam("b_now")
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.lease_owner == bindparam("b_worker"))
+        .values(
+            next_poll=bindparam("b_next"),
+            last_poll=now,
+            last_success=now,
+            state=SubscriptionState.ACTIVE,
+            failures=0,
+            last_error=case((table.c.failures > 0, None), else_=table.c.last_error),
+            etag=func.coalesce(bindparam("b_etag"), table.c.etag),
+            last_modified=func.coalesce(bindparam("b_modified"), table.c.last_modified),
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
+
+
+#: The schedule write of unchanged feeds (304), built once; run as one executemany.
+_UNCHANGED = _unchanged_statement()
+
+
+def _follow_move(sub: Subscription, head: Head) -> None:
+    """Keep the feed's new URL after a permanent redirect (unless subscribed already)."""
+    if (
+        head.permanent_url
+        and head.permanent_url != sub.url
+        and not db.session.scalar(
+            select(Subscription.id).where(Subscription.url == head.permanent_url)
+        )
+    ):
+        sub.url = head.permanent_url
+
+
+def _count_mirrored(sub_id: int) -> int:
+    return (
+        db.session.scalar(select(func.count(Entry.id)).where(Entry.subscription_id == sub_id)) or 0
+    )
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Writes the polls of one worker (``worker``), scheduling with ``policy``."""
+
+    worker: str
+    policy: Policy
+
+    def next_poll(self, head: Head, now: datetime) -> datetime:
+        return after_success(
+            now,
+            self.policy,
+            max_age=parse_max_age(head.cache_control),
+            retry_after=parse_retry_after(head.retry_after, now),
+            rand=random.random(),
+        )
+
+    def _release(self, sub: Subscription) -> None:
+        if sub.lease_owner == self.worker:
+            sub.lease_owner = sub.lease_until = None
+
+    def store(self, result: PollResult, head: Head, pages: list[Page]) -> None:
+        """Store a poll that read ``pages`` (none: a 304 to a moved URL), in one transaction.
+
+        A clash with a concurrent batch (the same new id) is retried; a
+        :class:`FeedError` says the batch could not be stored.
+        """
+        batch = collect(pages, result.url) if pages else Batch()
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                self._store_once(result, head, pages, batch)
+                return
+            except (IntegrityError, OperationalError) as error:
+                db.session.rollback()
+                if attempt == STORE_ATTEMPTS - 1:
+                    raise FeedError(f"Не удалось сохранить записи: {error.orig}") from error
+                time.sleep(0.05 * (attempt + 1))
+
+    def _store_once(self, result: PollResult, head: Head, pages: list[Page], batch: Batch) -> None:
+        sub = _lock_subscription(result.subscription_id)
+        if pages:
+            self._store_batch(sub, result, head, pages, batch)
+        elif sub.failures:
+            sub.last_error = None
+        _follow_move(sub, head)
+        now = utcnow()
+        sub.state, sub.failures = SubscriptionState.ACTIVE, 0
+        sub.last_poll = sub.last_success = now
+        sub.next_poll = self.next_poll(head, now)
+        self._release(sub)
+        db.session.commit()
+        result.error = sub.last_error
+
+    def _store_batch(
+        self, sub: Subscription, result: PollResult, head: Head, pages: list[Page], batch: Batch
+    ) -> None:
+        plan, cities = plan_batch(batch, sub.id, origin_of(head.url) or "", lock=True)
+        apply_plan(plan, cities, sub.id)
+        result.new, result.updated = len(plan.insert), len(plan.update)
+        result.deleted, result.skipped = len(plan.delete), plan.skipped
+        result.refused = len(plan.refused)
+        feed = pages[0].feed
+        sub.title = feed.title or sub.title
+        sub.site_url = feed.site_url or sub.site_url
+        sub.entries_mirrored = _count_mirrored(sub.id)
+        sub.last_error = describe_trouble(plan.refused, batch.problems)
+        sub.etag, sub.last_modified = head.etag, head.last_modified
+        sub.backfilled = True
+
+    def store_unchanged(self, heads: Iterable[tuple[int, Head]]) -> None:
+        """Write the new schedule of feeds that answered 304, in one transaction."""
+        now = utcnow()
+        rows = [
+            {
+                "b_id": sub_id,
+                "b_worker": self.worker,
+                "b_now": now,
+                "b_next": self.next_poll(head, now),
+                "b_etag": head.etag,
+                "b_modified": head.last_modified,
+            }
+            for sub_id, head in heads
+        ]
+        if rows:
+            db.session.connection().execute(_UNCHANGED, rows)
+            db.session.commit()
+
+    def record_failure(self, result: PollResult, error: Exception, failures: int) -> None:
+        """A failed poll: its result, and on the subscription its error and the retry."""
+        gone = isinstance(error, FeedGoneError)
+        result.status = PollStatus.GONE if gone else PollStatus.ERROR
+        result.error = message = failure_text(error)
+        sub = db.session.get(Subscription, result.subscription_id)
+        if sub is None:
+            return
+        now = utcnow()
+        sub.state = SubscriptionState.GONE if gone else SubscriptionState.ERROR
+        sub.last_poll = now
+        sub.last_error = message[:2000]
+        sub.failures = failures + 1
+        sub.next_poll = after_failure(
+            now,
+            self.policy,
+            failures=sub.failures,
+            retry_after=getattr(error, "retry_after", None),
+            rand=random.random(),
+        )
+        self._release(sub)
+        db.session.commit()
