@@ -13,9 +13,9 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, func, or_, select, update
+from sqlalchemy import CursorResult, Table, bindparam, func, or_, select, update
 from sqlalchemy.sql.elements import BindParameter
 
 from service.store.models import Subscription, db, utcnow
@@ -55,7 +55,7 @@ def _lease_free(now: datetime) -> Any:
 
 def _claim_statement(dialect: str) -> Any:
     """The claim UPDATE, built once per dialect (parameters: now, due_by, n, worker, until)."""
-    table = Subscription.__table__
+    table = cast(Table, Subscription.__table__)
     now: BindParameter[datetime] = bindparam("c_now")
 
     def lease_free() -> Any:

@@ -10,7 +10,7 @@ subscription document said besides its body.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -53,7 +53,7 @@ def _check(ok: bool, name: str) -> None:
         raise RecordError(name)
 
 
-def load_record(raw: dict[str, Any]) -> dict[str, Any]:
+def load_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A record of our extension, as another instance published it, ready to store.
 
     :mod:`feeds.extension` has checked the shape, the types and the lengths
@@ -171,10 +171,9 @@ def _claimed_origin(source: SourceInfo | None, data: dict[str, Any], page_origin
 
 def _relayed(entry: ParsedEntry) -> SourceInfo | None:
     """The feed a relayed entry names as its source: ``atom:source``, else our record's."""
-    raw = entry.record
-    if entry.source is None and raw is not None and isinstance(raw.get("source"), dict):
-        s = raw["source"]
-        return SourceInfo(id=s.get("id"), title=s.get("title"), url=s.get("url"))
+    named = entry.record.get("source") if entry.record is not None else None
+    if entry.source is None and isinstance(named, dict):
+        return SourceInfo(id=named.get("id"), title=named.get("title"), url=named.get("url"))
     return entry.source
 
 

@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql.elements import BindParameter
 
@@ -170,7 +170,7 @@ def _lock_subscription(sub_id: int) -> Subscription:
 
 
 def _unchanged_statement() -> Any:
-    table = Subscription.__table__
+    table = cast(Table, Subscription.__table__)
     now: BindParameter[datetime] = bindparam("b_now")
     return (
         update(table)
