@@ -71,9 +71,7 @@ class FeedServer:
                 finally:
                     server._leave(path)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 256
+        self._httpd = _Server(("127.0.0.1", 0), RequestHandler)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
@@ -126,6 +124,13 @@ def send(
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    """A listen backlog for many clients at once (the default, 5, resets connections under load)."""
+
+    daemon_threads = True
+    request_queue_size = 256
 
 
 def serve_static(handler: BaseHTTPRequestHandler, route: Static) -> None:
