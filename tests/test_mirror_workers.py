@@ -129,7 +129,11 @@ def test_workers_running_on_schedule_never_overlap_on_a_feed(
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
-    time.sleep(3)
+    deadline = time.monotonic() + 20  # a loaded machine is slower; usually ~2 s
+    while (
+        time.monotonic() < deadline and min(server.hits[f"/feed{i}.atom"] for i in range(FEEDS)) < 2
+    ):
+        time.sleep(0.05)
     stop.set()
     for t in threads:
         t.join(timeout=30)
