@@ -8,7 +8,9 @@
   used rather than feedparser because feedparser keeps only the last
   ``at:deleted-entry`` and drops ``fh:archive``; we need every tombstone, the
   RFC 5005 links and our ``asdg:record``.
-- **JSON Feed 1.0 and 1.1** with ``json``, including our ``_asdg`` objects.
+- **JSON Feed 1.0 and 1.1** with ``json``, including our ``_asdg`` objects;
+  deletions come in the feed-level ``_asdg.deleted`` list (and, from
+  instances before contract v2, as items marked ``_asdg.deleted: true``).
 - **RSS 0.9x/1.0/2.0 and Atom 0.3** with feedparser (after the same hardened
   well-formedness check), as generic entries.
 
@@ -442,15 +444,35 @@ def _json_entry(
     )
 
 
-def _json_tombstone(item: dict[str, Any], url: str, problems: _Problems) -> Tombstone | None:
-    meta = item["_asdg"]
-    raw_id = item.get("id")
-    when = parse_date(meta.get("when")) or parse_date(item.get("date_modified"))
+def _json_tombstone(raw: Any, problems: _Problems) -> Tombstone | None:
+    """One element of the feed-level ``_asdg.deleted`` list: ``{"id", "when", "by"}``."""
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    when = parse_date(raw.get("when")) if isinstance(raw, dict) else None
     if not isinstance(raw_id, str) or not raw_id.strip() or len(raw_id) > MAX_ID or when is None:
         problems.add("удалённая запись без id или when пропущена")
         return None
-    by = _str(meta.get("by"), MAX_NAME) or None
-    return Tombstone(id=raw_id.strip(), when=when, by=by, link=_url(item.get("url"), url))
+    by = _str(raw.get("by"), MAX_NAME) or None
+    return Tombstone(id=raw_id.strip(), when=when, by=by)
+
+
+def _legacy_json_tombstone(item: dict[str, Any], problems: _Problems) -> Tombstone | None:
+    """A deletion as an item with ``_asdg.deleted: true`` (instances before contract v2)."""
+    meta = item["_asdg"]
+    when = meta.get("when") or item.get("date_modified")
+    return _json_tombstone({"id": item.get("id"), "when": when, "by": meta.get("by")}, problems)
+
+
+def _json_tombstones(meta: dict[str, Any], problems: _Problems) -> list[Tombstone]:
+    deleted = meta.get("deleted")
+    if deleted is None:
+        return []
+    if not isinstance(deleted, list):
+        problems.add("_asdg.deleted не является списком: пропущено")
+        return []
+    if len(deleted) > MAX_TOMBSTONES:
+        raise FeedParseError(f"В документе больше {MAX_TOMBSTONES} удалённых записей")
+    found = [_json_tombstone(raw, problems) for raw in deleted]
+    return [t for t in found if t is not None]
 
 
 def _parse_json(body: bytes, url: str) -> ParsedFeed:
@@ -472,18 +494,20 @@ def _parse_json(body: bytes, url: str) -> ParsedFeed:
     problems = _Problems()
     fallback = datetime.now(UTC)
     entries: list[ParsedEntry] = []
-    tombstones: list[Tombstone] = []
+    tombstones = _json_tombstones(meta, problems)
     for item in items:
         if not isinstance(item, dict):
             problems.add("элемент items не является объектом: пропущен")
             continue
         extension = item.get("_asdg")
         if isinstance(extension, dict) and extension.get("deleted") is True:
-            tombstone = _json_tombstone(item, url, problems)
+            tombstone = _legacy_json_tombstone(item, problems)
             if tombstone is not None:
                 tombstones.append(tombstone)
         else:
             entries.append(_json_entry(item, url, fallback, problems))
+    if len(tombstones) > MAX_TOMBSTONES:
+        raise FeedParseError(f"В документе больше {MAX_TOMBSTONES} удалённых записей")
     feed_url = _url(doc.get("feed_url"), url)
     return ParsedFeed(
         title=_str(doc.get("title"), MAX_TITLE),

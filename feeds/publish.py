@@ -10,10 +10,13 @@ lxml elements before serialisation:
 
 - ``fh:archive`` (RFC 5005) and ``at:deleted-entry`` tombstones (RFC 6721),
   added to the feed element before the entries, where RFC 4287's schema wants
-  foreign elements;
+  foreign elements; each namespace is declared only on documents that use it
+  (validators warn about unknown namespaces), and tombstones carry no
+  ``atom:link`` (feedparser and reader take it as the whole feed's website);
 - the entry ``link`` with ``rel`` and ``type`` (feedgen 1.0 writes only
   ``href`` for entry links, its issue 135, and restricts ``rel``, issue 138);
-- ``atom:source`` with ``id`` (feedgen writes only title and link);
+- ``atom:source`` with ``id`` and ``updated`` (feedgen writes only title and
+  link; RFC 4287 wants the source feed's id, title and updated);
 - our ``asdg:record`` (:mod:`feeds.extension`).
 
 Feed-level links go through feedgen's ``link()``, which keeps every attribute
@@ -85,7 +88,12 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
         self.tombstones: list[FeedItem] = []
 
     def extend_ns(self) -> dict[str, str]:
-        return {PREFIX: NS, "fh": FH_NS, "at": AT_NS}
+        namespaces = {PREFIX: NS}
+        if self.archive:
+            namespaces["fh"] = FH_NS
+        if self.tombstones:
+            namespaces["at"] = AT_NS
+        return namespaces
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         sub = etree.SubElement
@@ -100,8 +108,6 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
             # xmlns of Atom, so plain names here are Atom elements.
             by = sub(element, f"{{{AT_NS}}}by")
             sub(by, "name").text = xml_safe(author_name(_city_name(data)))
-            if data.get("url"):
-                sub(element, "link", rel="alternate", type=HTML_TYPE, href=xml_safe(data["url"]))
         return feed
 
 
@@ -123,6 +129,8 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
                 sub(element, "id").text = xml_safe(source["id"])
             if source.get("title"):
                 sub(element, "title").text = xml_safe(source["title"])
+            # The source feed was updated at least when this version of the entry was.
+            sub(element, "updated").text = data["updated"]
             if source.get("url"):
                 sub(element, "link", rel="self", href=xml_safe(source["url"]))
         append_record(entry, data)
@@ -168,9 +176,10 @@ def render_atom(doc: FeedDocument) -> bytes:
     if doc.author_name:
         fg.author(name=xml_safe(doc.author_name))
     fg.link(href=doc.self_url, rel="self", type=ATOM_TYPE)
-    fg.link(href=doc.home_url, rel="alternate", type=HTML_TYPE)
     for href, media_type in doc.alternates:
         fg.link(href=href, rel="alternate", type=media_type)
+    # The HTML page last: some readers (newsboat) take the last alternate as the website.
+    fg.link(href=doc.home_url, rel="alternate", type=HTML_TYPE)
     if doc.archive_page is not None:
         fg.link(href=doc.current_url, rel="current", type=ATOM_TYPE)
     if doc.prev_archive_url:
@@ -189,19 +198,14 @@ def render_atom(doc: FeedDocument) -> bytes:
 # -- JSON Feed 1.1 ------------------------------------------------------------------
 
 
+def _json_tombstone(item: FeedItem) -> dict[str, Any]:
+    """One deletion in the feed-level ``_asdg.deleted`` list (never an item)."""
+    data = item.data
+    return {"id": data["id"], "when": _iso(item.at), "by": author_name(_city_name(data))}
+
+
 def _json_item(doc: FeedDocument, item: FeedItem) -> dict[str, Any]:
     data: Mapping[str, Any] = item.data
-    if item.deleted:
-        deleted: dict[str, Any] = {"id": data["id"]}
-        if data.get("url"):
-            deleted["url"] = data["url"]
-        deleted["content_text"] = ""
-        deleted["_asdg"] = {
-            "deleted": True,
-            "when": _iso(item.at),
-            "by": author_name(_city_name(data)),
-        }
-        return deleted
     out: dict[str, Any] = {
         "id": data["id"],
         "url": data.get("url"),
@@ -245,8 +249,12 @@ def json_dict(doc: FeedDocument) -> dict[str, Any]:
     if doc.prev_archive_url:
         # JSON Feed pages run from new to old: next_url is the older page.
         feed["next_url"] = doc.prev_archive_url
+    # Deletions are feed-level data: readers would show deleted items as blank entries.
+    deleted = [_json_tombstone(item) for item in doc.items if item.deleted]
+    if deleted:
+        meta["deleted"] = deleted
     feed["_asdg"] = meta
-    feed["items"] = [_json_item(doc, item) for item in doc.items]
+    feed["items"] = [_json_item(doc, item) for item in doc.items if not item.deleted]
     return feed
 
 

@@ -65,7 +65,7 @@ def pg_url() -> Iterator[str]:
     yield url
 
 
-TABLES = ("entry_topics", "entry_changes", "entries", "api_tokens", "admin_users",
+TABLES = ("entry_topics", "entry_changes", "log_stamps", "entries", "api_tokens", "admin_users",
           "subscriptions", "cities", "topics")  # fmt: skip
 
 

@@ -6,7 +6,9 @@
   Feed 1.1 plus the rules a schema cannot say (RFC 3339 dates, absolute URLs).
 - :func:`walk` fetches a head document and every ``prev-archive``/``next_url``.
 - :func:`generate_entries` makes a reproducible data set through the service
-  functions (also used by ``bench/feeds_bench.py``).
+  functions (also used by ``bench/feeds_bench.py``); :func:`age_log` dates it
+  back, as data written a while ago (feeds give an exact ``Last-Modified``
+  only a moment after a write).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import random
 import re
 import subprocess
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +31,7 @@ from lxml import etree
 
 from service.cities import add_city
 from service.entries.service import create_entry
-from service.store.models import City, Entry, db
+from service.store.models import City, Entry, LogStamp, db
 from service.vocab import TOPIC_CODES, Origin, Status
 
 HERE = Path(__file__).parent
@@ -295,6 +297,13 @@ def generate_entries(count: int, *, seed: int = 5) -> list[Entry]:
             db.session.commit()
     db.session.commit()
     return created
+
+
+def age_log(by: timedelta = timedelta(hours=1)) -> None:
+    """Date every change-log stamp ``by`` earlier: the data was written a while ago."""
+    for stamp in db.session.scalars(db.select(LogStamp)):
+        stamp.logged -= by
+    db.session.commit()
 
 
 def add_mirrored_entry(title: str, *, city_slug: str = "barnaul") -> Entry:

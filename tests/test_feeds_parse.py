@@ -132,7 +132,9 @@ def test_several_tombstones_in_one_document(render: object) -> None:
     parsed = parse_feed(render(document(items)), url=URL)  # type: ignore[operator]
     assert [t.id.rsplit("/", 1)[1] for t in parsed.tombstones] == ["1", "3", "4"]
     assert all(t.when == WHEN and t.by == "Администрация г. Омск" for t in parsed.tombstones)
-    assert parsed.tombstones[0].link == "https://city.example/p/1"
+    # No link: readers would take a tombstone's link as the whole feed's website.
+    assert all(t.link is None for t in parsed.tombstones)
+    assert parsed.site_url == "https://city.example/"
     assert [e.id for e in parsed.entries] == [snapshot(2)["id"]]
 
 

@@ -11,6 +11,9 @@ visible in ``seq`` order: a sequence hands out numbers at insert time, but
 transactions commit in any order, and a reader could otherwise see row 11
 before row 10 commits, cache a head as of version 11 without row 10 and page
 archives over a gap that later fills. SQLite serialises writers by itself.
+Each append also writes a :class:`~service.store.models.LogStamp` (its newest
+``seq`` and the time after its rows were written), which feeds turn into
+``Last-Modified``.
 """
 
 from __future__ import annotations
@@ -19,14 +22,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from feeds.types import Record, SourceData, TombstoneData
 from service.entries.ids import entry_url
 from service.entries.rendering import entry_html
 from service.fields import CONTACT, fields_of
-from service.store.models import Entry, EntryChange, db, utcnow
+from service.store.models import Entry, EntryChange, LogStamp, db, utcnow
 from service.vocab import Kind, Origin
 
 CHANGES = cast(Table, EntryChange.__table__)
@@ -55,6 +58,18 @@ def append(rows: Sequence[ChangeValues], *, session: Session | None = None) -> N
     if target.get_bind().dialect.name == "postgresql":
         target.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_APPEND_LOCK})
     target.execute(insert(CHANGES), list(rows))
+    _stamp(target)
+
+
+def _stamp(session: Any) -> None:
+    """Record when the log grew; under the append lock, so stamps follow ``seq``."""
+    newest = session.scalar(select(func.max(EntryChange.seq)))
+    previous = session.scalar(select(LogStamp.logged).order_by(LogStamp.seq.desc()).limit(1))
+    now = utcnow()
+    # Never earlier than the previous stamp, whatever the clocks of several machines say.
+    session.execute(
+        insert(LogStamp), {"seq": newest, "logged": max(now, previous) if previous else now}
+    )
 
 
 def _iso(value: date | datetime | None) -> str | None:

@@ -7,7 +7,15 @@ never changes: the log is append-only and a row's membership in a filter never
 changes. The subscription document (the head) holds everything from position
 (f-1)*S on (between S and 2S-1 rows), or every row while f = 0, and links to
 page f-1 as its ``prev-archive``; walking head and archives visits each row
-exactly once. Only the head shows each entry once (its newest row).
+exactly once. Only the head shows each entry once (its newest row). Archive
+page k links page k+1 as its ``next-archive`` once that page exists: the
+newest page f has no ``next-archive`` until page f+1 is full (its rows never
+change, only that link is added, once).
+
+A document is dated by the stamp (:class:`~service.store.models.LogStamp`) of
+the append that made it what it is: for the head and the newest archive page
+the append of their newest row, for an older archive page the append of the
+last row of the page after it (when it got its ``next-archive``).
 
 Everything is read as of one ``version`` (the newest ``seq`` when the request
 started), so a document is a function of (filters, version) alone.
@@ -16,14 +24,14 @@ started), so a document is a function of (filters, version) alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, func, select
 
 from feeds.types import Record, TombstoneData
 from service.errors import NotFoundError
-from service.store.models import EntryChange, db
+from service.store.models import EntryChange, LogStamp, db
 from service.vocab import Origin
 
 SCOPES = ("all", "network", "city")
@@ -63,8 +71,9 @@ class LogPage:
     """Rows of one feed document, oldest first.
 
     ``number`` is None for the head. ``prev_page`` is the next older archive
-    page; ``next_page`` the next newer one (archives only: always number + 1,
-    so the bytes of an archive never depend on later writes).
+    page; ``next_page`` the next newer one (archives only, and only once that
+    page is full: None on the newest archive page). ``dated_by`` is the
+    ``seq`` whose stamp dates the document (None for an empty feed).
     """
 
     rows: tuple[ChangeRow, ...]
@@ -72,6 +81,12 @@ class LogPage:
     prev_page: int | None
     next_page: int | None
     total: int
+    dated_by: int | None = None
+
+    @property
+    def settled(self) -> bool:
+        """An archive page that has its ``next-archive``: it never changes again."""
+        return self.next_page is not None
 
 
 #: The hot path of every feed request: one indexed query.
@@ -137,6 +152,19 @@ def _conditions(query: FeedQuery, state: LogState) -> list[ColumnElement[bool]]:
     return conditions
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def stamp_of(seq: int | None) -> datetime:
+    """When the append that wrote row ``seq`` happened (the epoch for None)."""
+    if seq is None:
+        return EPOCH
+    covering = select(LogStamp.logged).where(LogStamp.seq >= seq).order_by(LogStamp.seq).limit(1)
+    found = db.session.scalar(covering)
+    # Rows written without a stamp (there should be none) get the newest one.
+    return found or db.session.scalar(select(func.max(LogStamp.logged))) or EPOCH
+
+
 def count_rows(query: FeedQuery, state: LogState) -> int:
     return (
         db.session.scalar(
@@ -181,6 +209,7 @@ def read_head(query: FeedQuery, state: LogState, size: int) -> LogPage:
         prev_page=full - 1 if full >= 2 else None,
         next_page=None,
         total=total,
+        dated_by=rows[-1].seq if rows else None,
     )
 
 
@@ -194,13 +223,26 @@ def read_archive(query: FeedQuery, state: LogState, size: int, number: int) -> L
             field="page",
         )
     rows = _rows(query, state, (number - 1) * size, size)
+    newest = number == full_pages(total, size)
     return LogPage(
         rows=rows,
         number=number,
         prev_page=number - 1 if number > 1 else None,
-        next_page=number + 1,
+        next_page=None if newest else number + 1,
         total=total,
+        dated_by=rows[-1].seq if newest else _seq_at(query, state, (number + 1) * size - 1),
     )
+
+
+def _seq_at(query: FeedQuery, state: LogState, position: int) -> int | None:
+    statement = (
+        select(EntryChange.seq)
+        .where(*_conditions(query, state))
+        .order_by(EntryChange.seq)
+        .offset(position)
+        .limit(1)
+    )
+    return db.session.scalar(statement)
 
 
 def newest_rows(rows: tuple[ChangeRow, ...]) -> tuple[ChangeRow, ...]:

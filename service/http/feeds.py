@@ -9,14 +9,22 @@ Caching. A rendered document is kept in a per-process LRU (bytes, and gzip
 bytes once asked for) under its normalised URL. The subscription document is
 valid for one *version* of the change log, the newest ``seq``, read from the
 database on every request (one indexed query): any write appends a row, so no
-worker can serve a document older than the last write. Archive pages never
-change, so they are cached without a version and served with a year-long
-``Cache-Control``. ``ETag`` of a head is ``"h<version>-<key hash>"`` (a 304
-needs no rendering and no cache), of an archive a hash of its bytes; the gzip
-variant carries ``-gz``. ``Last-Modified`` of an archive is its newest row's
-time, of a head the time this process first built that version (always later
-than the write that made it); ``If-Modified-Since`` is used only when there is
-no ``If-None-Match``.
+worker can serve a document older than the last write. Archive pages that
+have their ``next-archive`` never change, so they are cached without a version
+and served with a year-long ``Cache-Control``; the newest archive page is
+cached per version and revalidated, like the head. ``ETag`` of a head is
+``"h<version>-<key hash>"`` (a 304 needs no rendering and no cache), of an
+archive page a hash of its bytes; the gzip variant carries ``-gz``.
+
+``Last-Modified`` comes from the data, so every process sends the same: the
+stamp of the change-log append that made the document what it is
+(:func:`service.entries.feedlog.stamp_of`). HTTP dates have one-second
+resolution, so a date is only given out as exact once no write can still add
+a row stamped within that second (:data:`SETTLE` after it); until then the
+document says a second earlier and ``If-Modified-Since`` never gets a 304.
+``If-Modified-Since`` is used only without ``If-None-Match`` and must match
+the document's date exactly (like nginx's default), so a client that sends
+its own clock's time is not told "not modified" by mistake.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,7 +48,7 @@ from feeds.publish import ATOM_TYPE, JSON_TYPE, author_name, render_atom, render
 from feeds.types import FeedDocument, FeedItem, Outline
 from service.cities import SLUG
 from service.entries import feedlog as history
-from service.entries.feedlog import FeedQuery, LogPage, LogState
+from service.entries.feedlog import EPOCH, FeedQuery, LogPage, LogState
 from service.errors import BadRequestError, NotFoundError
 from service.store.models import City, db
 from service.vocab import TOPIC_CODES, TOPICS, Kind
@@ -51,7 +59,9 @@ MEDIA_TYPES = {"atom": f"{ATOM_TYPE}; charset=utf-8", "json": f"{JSON_TYPE}; cha
 OPML_TYPE = "text/x-opml; charset=utf-8"
 HEAD_CACHE_CONTROL = "public, no-cache"
 ARCHIVE_CACHE_CONTROL = "public, max-age=31536000, immutable"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: How long after a change-log stamp its second is certainly complete: the
+#: second itself plus a margin for the writer's commit.
+SETTLE = timedelta(seconds=2)
 TOPIC_NAMES = dict(TOPICS)
 KIND_TITLES = {Kind.PRACTICE: "практики", Kind.EVENT: "мероприятия"}
 SCOPE_TITLES = {"all": "все записи", "network": "записи сети городов"}
@@ -198,8 +208,8 @@ def build_document(req: FeedRequest, state: LogState, page: LogPage) -> FeedDocu
     )
 
 
-def render(req: FeedRequest, state: LogState) -> tuple[bytes, datetime]:
-    """Read the log page ``req`` asks for and render it: (bytes, newest row time)."""
+def render(req: FeedRequest, state: LogState) -> tuple[bytes, LogPage]:
+    """Read the log page ``req`` asks for and render it: (bytes, the page)."""
     size = current_app.config["FEED_PAGE_SIZE"]
     if req.page is None:
         page = history.read_head(req.query, state, size)
@@ -207,7 +217,21 @@ def render(req: FeedRequest, state: LogState) -> tuple[bytes, datetime]:
         page = history.read_archive(req.query, state, size, req.page)
     doc = build_document(req, state, page)
     body = render_atom(doc) if req.fmt == "atom" else render_json(doc)
-    return body, doc.updated
+    return body, page
+
+
+def last_modified(stamp: datetime, now: datetime) -> tuple[datetime, bool]:
+    """The ``Last-Modified`` of a document dated ``stamp``, and whether it is exact.
+
+    Exact once the stamp's second is over (plus :data:`SETTLE`'s margin): no
+    later write can be stamped within it, so the date tells this version from
+    every other. Before that a second earlier than any possible date of this
+    version, which a revalidation never matches.
+    """
+    second = stamp.replace(microsecond=0)
+    if now >= second + SETTLE:
+        return second, True
+    return min(second, now.replace(microsecond=0)) - timedelta(seconds=1), False
 
 
 # -- the document cache ---------------------------------------------------------------
@@ -217,22 +241,27 @@ def render(req: FeedRequest, state: LogState) -> tuple[bytes, datetime]:
 class Rendered:
     body: bytes
     etag: str
-    last_modified: datetime
+    #: The change-log stamp that dates the document (see :func:`last_modified`).
+    stamp: datetime
     cache_control: str
     content_type: str
     version: int | None = None
     gz: bytes | None = None
-    #: Response headers common to both encodings, and those of the plain one.
+    #: Response headers common to both encodings.
     headers: list[tuple[str, str]] = field(init=False)
-    plain_headers: list[tuple[str, str]] = field(init=False)
+    _exact: tuple[datetime, str] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.headers = [
-            ("Cache-Control", self.cache_control),
-            ("Last-Modified", http_date(self.last_modified)),
-            ("Vary", "Accept-Encoding"),
-        ]
-        self.plain_headers = [*self.headers, ("ETag", f'"{self.etag}"')]
+        self.headers = [("Cache-Control", self.cache_control), ("Vary", "Accept-Encoding")]
+
+    def modified(self, now: datetime) -> tuple[datetime, str, bool]:
+        """``Last-Modified`` as of ``now``: the date, its header value, exact or not."""
+        if self._exact is None:
+            when, exact = last_modified(self.stamp, now)
+            if not exact:
+                return when, http_date(when), False
+            self._exact = (when, http_date(when))  # exact stays exact
+        return *self._exact, True
 
     def gzipped(self) -> bytes:
         if self.gz is None:
@@ -325,25 +354,30 @@ def _not_modified(etag: str, cache_control: str, gz: bool) -> Response:
     )
 
 
-def _answer(doc: Rendered, cache: DocumentCache, inm: str | None) -> Response:
-    """The document, or 304; ``inm`` is the request's If-None-Match."""
+def _answer(doc: Rendered, inm: str | None, cache: DocumentCache | None = None) -> Response:
+    """The document, or 304; ``inm`` is the request's If-None-Match.
+
+    ``cache`` is the cache holding ``doc`` (it accounts for the gzip bytes).
+    """
     gz = _wants_gzip()
+    modified, modified_header, exact = doc.modified(datetime.now(UTC))
     if inm is not None:
         if _etag_matches(inm, doc.etag):
             return _not_modified(doc.etag, doc.cache_control, gz)
-    else:
+    elif exact:
         ims = request.headers.get("If-Modified-Since")
-        since = parse_date(ims) if ims else None
-        if since is not None and doc.last_modified.replace(microsecond=0) <= since:
+        if ims and parse_date(ims) == modified:
             return _not_modified(doc.etag, doc.cache_control, gz)
+    headers = [*doc.headers, ("Last-Modified", modified_header)]
     if gz:
         before = doc.size
         body = doc.gzipped()
-        if doc.size != before:
+        if cache is not None and doc.size != before:
             cache.grew(doc, before)
-        headers = [*doc.headers, ("ETag", f'"{doc.etag}-gz"'), ("Content-Encoding", "gzip")]
+        headers += [("ETag", f'"{doc.etag}-gz"'), ("Content-Encoding", "gzip")]
         return Response(body, headers=headers, content_type=doc.content_type)
-    return Response(doc.body, headers=doc.plain_headers, content_type=doc.content_type)
+    headers.append(("ETag", f'"{doc.etag}"'))
+    return Response(doc.body, headers=headers, content_type=doc.content_type)
 
 
 def _request(scope: str, city: str | None, fmt: str, cache: DocumentCache) -> FeedRequest:
@@ -357,30 +391,45 @@ def _request(scope: str, city: str | None, fmt: str, cache: DocumentCache) -> Fe
     return req
 
 
+def _archive(req: FeedRequest, cache: DocumentCache) -> Rendered:
+    """An archive page: from the cache, or read and rendered."""
+    doc = cache.get(req.key, None)  # a page with its next-archive: it never changes
+    if doc is not None:
+        return doc
+    state = history.log_state(req.query)
+    doc = cache.get(req.key, state.version)  # the newest page, as of this version
+    if doc is None:
+        body, page = render(req, state)
+        etag = "a" + hashlib.blake2b(body, digest_size=10).hexdigest()
+        doc = Rendered(
+            body,
+            etag,
+            history.stamp_of(page.dated_by),
+            ARCHIVE_CACHE_CONTROL if page.settled else HEAD_CACHE_CONTROL,
+            MEDIA_TYPES[req.fmt],
+            version=None if page.settled else state.version,
+        )
+        cache.put(req.key, doc)
+    return doc
+
+
 def serve(scope: str, city: str | None, fmt: str) -> Response:
     cache = document_cache()
     req = _request(scope, city, fmt, cache)
+    inm = request.headers.get("If-None-Match")
     if req.page is not None:
-        doc = cache.get(req.key, None)
-        if doc is None:
-            state = history.log_state(req.query)
-            body, updated = render(req, state)
-            etag = "a" + hashlib.blake2b(body, digest_size=10).hexdigest()
-            doc = Rendered(body, etag, updated, ARCHIVE_CACHE_CONTROL, MEDIA_TYPES[fmt])
-            cache.put(req.key, doc)
-        return _answer(doc, cache, request.headers.get("If-None-Match"))
+        return _answer(_archive(req, cache), inm, cache)
     state = history.log_state(req.query)
     etag = f"h{state.version}-{req.key_hash}"
-    inm = request.headers.get("If-None-Match")
     if inm is not None and _etag_matches(inm, etag):
         return _not_modified(etag, HEAD_CACHE_CONTROL, _wants_gzip())
     doc = cache.get(req.key, state.version)
     if doc is None:
-        body, _ = render(req, state)
-        built = datetime.now(UTC)
-        doc = Rendered(body, etag, built, HEAD_CACHE_CONTROL, MEDIA_TYPES[fmt], state.version)
+        body, page = render(req, state)
+        stamp = history.stamp_of(page.dated_by)
+        doc = Rendered(body, etag, stamp, HEAD_CACHE_CONTROL, MEDIA_TYPES[fmt], state.version)
         cache.put(req.key, doc)
-    return _answer(doc, cache, inm)
+    return _answer(doc, inm, cache)
 
 
 def scope_feed(scope: str, fmt: str) -> Response:
@@ -414,20 +463,18 @@ def _local_cities() -> list[City]:
 def opml() -> Response:
     """Every feed of this instance as an OPML 2.0 subscription list."""
     name = current_app.config["INSTANCE_NAME"]
+    cities = _local_cities()
     outlines = [
         Outline(text=link["title"], xml_url=link["href"], html_url=link["html"])
-        for city in [None, *_local_cities()]
+        for city in [None, *cities]
         for link in _links(city)
     ]
     body = render_opml(f"{name}: ленты", outlines, owner=name)
     etag = "o" + hashlib.blake2b(body, digest_size=10).hexdigest()
-    if _etag_matches(request.headers.get("If-None-Match") or "", etag):
-        return _not_modified(etag, HEAD_CACHE_CONTROL, False)
-    return Response(
-        body,
-        content_type=OPML_TYPE,
-        headers=[("ETag", f'"{etag}"'), ("Cache-Control", HEAD_CACHE_CONTROL)],
-    )
+    # The list changes when a city is added here: dated by the newest one.
+    stamp = max((city.created for city in cities), default=EPOCH)
+    doc = Rendered(body, etag, stamp, HEAD_CACHE_CONTROL, OPML_TYPE)
+    return _answer(doc, request.headers.get("If-None-Match"))
 
 
 def _links(city: City | None) -> list[dict[str, str]]:

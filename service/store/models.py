@@ -232,6 +232,21 @@ class EntryChange(Model):
     )
 
 
+class LogStamp(Model):
+    """When the change log grew: one row per append, its newest ``seq`` and a time.
+
+    The time is taken after the append's rows are written and is never earlier
+    than the previous stamp's, so a feed document's ``Last-Modified`` (the stamp
+    of the append that made the document what it is) comes from the data: every
+    server process derives the same date.
+    """
+
+    __tablename__ = "log_stamps"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    logged: Mapped[datetime] = mapped_column()
+
+
 class ApiToken(Model):
     __tablename__ = "api_tokens"
 
