@@ -3,8 +3,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
-# Debian packages the test suite drives: a real browser and the RELAX NG validator.
-SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/jing
+# Debian packages the test suite drives: a real browser, the RELAX NG validator and a feed reader.
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/jing /usr/bin/newsboat
 
 .PHONY: run test lint format bench bench-tools system-tools clean
 
@@ -23,7 +23,7 @@ system-tools:
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages for:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium jing >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium jing newsboat >/dev/null; \
 	fi
 
 test: $(STAMP) system-tools
