@@ -1,30 +1,23 @@
 """Configuration: defaults, then ``instance/config.py``, then the environment.
 
-Read once, in :func:`service.create_app`. Every setting the contract names can
-be given as an environment variable of the same name.
+Read once, in :func:`service.create_app`. Every setting of :data:`DEFAULTS`
+can be given as an environment variable of the same name, read as the type of
+its default (:func:`setting_type`): ``MIRROR_CONCURRENCY=16``,
+``MIRROR_ALLOW_PRIVATE_ADDRESSES=on``, ``MIRROR_TIMEOUT=7.5``. A value that does
+not fit the type stops the start with :class:`service.errors.ConfigError`
+naming the setting, rather than running with a surprise.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-#: Settings that may come from the environment, with the type to read them as.
-ENV_SETTINGS: dict[str, type] = {
-    "SECRET_KEY": str,
-    "DATABASE_URL": str,
-    "FEED_AUTHORITY": str,
-    "BASE_URL": str,
-    "INSTANCE_NAME": str,
-    "MIRROR_ALLOW_PRIVATE_ADDRESSES": bool,
-    "MIRROR_MAX_FEED_BYTES": int,
-    "MIRROR_TIMEOUT": float,
-    "MIRROR_INTERVAL": int,
-    "FEED_PAGE_SIZE": int,
-}
+from service.errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": "dev",
@@ -36,15 +29,19 @@ DEFAULTS: dict[str, Any] = {
     "MIRROR_ALLOW_PRIVATE_ADDRESSES": False,
     "MIRROR_MAX_FEED_BYTES": 10 * 1024 * 1024,
     "MIRROR_TIMEOUT": 20.0,
-    "MIRROR_INTERVAL": 3600,
-    "MIRROR_MAX_INTERVAL": 24 * 3600,
-    "MIRROR_MIN_INTERVAL": 300,
+    "MIRROR_INTERVAL": 3600.0,
+    "MIRROR_MAX_INTERVAL": 24 * 3600.0,
+    "MIRROR_MIN_INTERVAL": 300.0,
     "MIRROR_MAX_REDIRECTS": 5,
     "MIRROR_CONCURRENCY": 8,
     "MIRROR_PER_HOST": 2,
     "MIRROR_MAX_ARCHIVE_PAGES": 1000,
+    "MIRROR_LEASE": 900.0,
     # Publishing
     "FEED_PAGE_SIZE": 50,
+    "FEED_CACHE_BYTES": 64 * 1024 * 1024,
+    # Search
+    "SEARCH_RANK_WINDOW": 5000,
     # HTTP
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # flask-smorest / OpenAPI
@@ -60,6 +57,28 @@ DEFAULTS: dict[str, Any] = {
 }
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+#: The type of settings whose default (None) does not say it; other None defaults are text.
+NONE_DEFAULT_TYPES: dict[str, type] = {"WTF_CSRF_TIME_LIMIT": int}
+TYPE_WORDS = {
+    bool: "да/нет (1, true, yes, on или 0, false, no, off)",
+    int: "целое число",
+    float: "число",
+    dict: "объект JSON",
+    str: "текст",
+}
+
+
+def setting_type(name: str) -> type:
+    """The type a setting is read as from the environment: that of its default."""
+    default = DEFAULTS[name]
+    if default is None:
+        return NONE_DEFAULT_TYPES.get(name, str)
+    return type(default)
+
+
+#: Every setting that may come from the environment, with the type to read it as.
+ENV_SETTINGS: dict[str, type] = {name: setting_type(name) for name in DEFAULTS}
 
 
 def normalise_database_url(url: str) -> str:
@@ -70,22 +89,54 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _from_env(name: str, kind: type) -> Any:
-    raw = os.environ[name]
-    if kind is bool:
-        return raw.strip().lower() in TRUE_WORDS
-    return kind(raw)
+def parse_setting(name: str, raw: str) -> Any:
+    """A setting's text (from the environment) as its type; ConfigError when it does not fit."""
+    kind = setting_type(name)
+    text = raw.strip()
+    if DEFAULTS[name] is None and not text:
+        return None
+    try:
+        if kind is bool:
+            word = text.lower()
+            if word not in TRUE_WORDS | FALSE_WORDS:
+                raise ValueError(word)
+            return word in TRUE_WORDS
+        if kind is dict:
+            value = json.loads(text)
+            if not isinstance(value, dict):
+                raise ValueError(text)
+            return value
+        return raw if kind is str else kind(text)
+    except ValueError as error:
+        raise ConfigError(
+            f"Настройка {name}: ожидается {TYPE_WORDS[kind]}, получено «{raw[:100]}»",
+            field=name,
+        ) from error
+
+
+def checked_setting(name: str, value: Any) -> Any:
+    """A setting's value (from any source) if it has its type; whole numbers pass as floats."""
+    kind = setting_type(name)
+    if value is None or (isinstance(value, kind) and not (kind is int and isinstance(value, bool))):
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    raise ConfigError(
+        f"Настройка {name}: ожидается {TYPE_WORDS[kind]}, получено {value!r:.100}", field=name
+    )
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     """Fill ``app.config``: defaults, instance/config.py, environment, test config."""
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
-    for name, kind in ENV_SETTINGS.items():
+    for name in ENV_SETTINGS:
         if name in os.environ:
-            app.config[name] = _from_env(name, kind)
+            app.config[name] = parse_setting(name, os.environ[name])
     if test_config:
         app.config.from_mapping(test_config)
+    for name in DEFAULTS:
+        app.config[name] = checked_setting(name, app.config.get(name))
 
     url = app.config["DATABASE_URL"] or "sqlite:///" + str(Path(app.instance_path) / "asdg.sqlite3")
     app.config["DATABASE_URL"] = normalise_database_url(url)

@@ -79,3 +79,7 @@ class FeedError(ServiceError):
     """A remote feed could not be fetched, parsed or trusted."""
 
     status_code = 502
+
+
+class ConfigError(ServiceError):
+    """A setting with a value of the wrong type (instance/config.py or the environment)."""
