@@ -9,11 +9,15 @@ seed; a feed's "version" edits one entry and adds one, as a site would.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
+SAMPLES = Path(__file__).parent.parent / "tests" / "data" / "questionnaires"
 
 TEXT = (
     "администрация города провела заседание комиссии по вопросам благоустройства дворовых "
@@ -28,11 +32,61 @@ TEXT = (
     "спортсмены завоевали награды на региональных соревнованиях по лёгкой атлетике и плаванию"
 )
 WORDS = tuple(TEXT.split())
+_ENDINGS = tuple(
+    [
+        "",
+        "а",
+        "ы",
+        "у",
+        "ой",
+        "ом",
+        "ов",
+        "ами",
+        "ах",
+        "е",
+        "и",
+        "ого",
+        "ому",
+        "ых",
+        "ые",
+        "ая",
+        "ую",
+        "ий",
+        "ия",
+        "ию",
+        "ение",
+        "ения",
+        "ность",
+        "ости",
+        "ский",
+    ]
+)
+
+
+def _vocabulary() -> tuple[list[str], list[float]]:
+    """Word forms (stems of :data:`WORDS` with Russian endings) and Zipf weights.
+
+    Real Russian prose compresses about 3x with zlib; these random sequences of
+    a few thousand forms drawn by Zipf's law do about the same, so storage
+    figures are not flattered by a small vocabulary.
+    """
+    words = set(WORDS)
+    for path in sorted(SAMPLES.glob("*.txt")):  # the questionnaires of the tests: real words
+        text = path.read_bytes().decode("utf-8", errors="ignore").lower()
+        words.update(re.findall(r"[а-яё]{4,}", text))
+    stems = sorted({w[:-2] if len(w) > 5 else w for w in words})
+    forms = sorted({stem + ending for stem in stems for ending in _ENDINGS})
+    random.Random(0).shuffle(forms)
+    weights = [1 / (rank + 1) ** 0.6 for rank in range(len(forms))]
+    return forms, list(itertools.accumulate(weights))
+
+
+FORMS, _CUMULATIVE = _vocabulary()
 SECTIONS = ("Новости", "Благоустройство", "Образование", "Транспорт", "Культура", "Спорт")
 
 
 def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 18))]
+    words = rng.choices(FORMS, cum_weights=_CUMULATIVE, k=rng.randint(8, 18))
     return " ".join(words).capitalize() + rng.choice((".", ".", ".", "!", "?"))
 
 
@@ -122,3 +176,70 @@ def changed_feeds(feeds: int, share: float = 0.1) -> list[int]:
     count = max(1, int(feeds * share))
     order = sorted(range(feeds), key=lambda i: hashlib.sha1(str(i).encode()).hexdigest())
     return sorted(order[:count])
+
+
+# -- records of our own kind (practice notes and events), for the storage and join benches
+
+
+def markdown_text(rng: random.Random, low: int, high: int) -> str:
+    """Markdown of ``low``..``high`` characters: paragraphs, a list now and then, emphasis."""
+    target = rng.randint(low, high)
+    parts: list[str] = []
+    size = 0
+    while size < target:
+        if rng.random() < 0.2:
+            part = "\n".join(f"- {_sentence(rng)}" for _ in range(rng.randint(2, 4)))
+        else:
+            sentences = [_sentence(rng) for _ in range(rng.randint(2, 4))]
+            if rng.random() < 0.3:
+                sentences[0] = f"**{sentences[0]}**"
+            part = " ".join(sentences)
+        parts.append(part)
+        size += len(part) + 2
+    return "\n\n".join(parts)
+
+
+def practice_data(rng: random.Random, n: int, text: int = 6000) -> dict[str, object]:
+    """A practice note's fields with about ``text`` characters of Russian Markdown."""
+    share = text // 5
+    return {
+        "title": f"{_sentence(rng)[:80].rstrip('.!?')} ({n})",
+        "area": " ".join(rng.choice(WORDS) for _ in range(3)).capitalize(),
+        "year": 2018 + n % 7,
+        "summary": markdown_text(rng, share, share + 300),
+        "achievements": markdown_text(rng, share * 2 - 300, share * 2),
+        "plans": markdown_text(rng, share - 200, share),
+        "assistance": markdown_text(rng, share // 2, share // 2 + 200),
+        "body": markdown_text(rng, share // 2, share // 2 + 200) if n % 3 == 0 else None,
+        "topics": rng.sample(TOPIC_SAMPLE, rng.randint(1, 3)),
+        "tags": rng.sample(("онлайн", "дети", "цифра", "двор", "молодёжь"), rng.randint(0, 2)),
+        "contact": {
+            "name": "Иванова Ирина Ивановна",
+            "position": "начальник отдела",
+            "email": f"user{n}@city.example",
+            "phone": None,
+        }
+        if n % 2
+        else None,
+        "status": "published",
+    }
+
+
+def event_data(rng: random.Random, n: int, text: int = 2500) -> dict[str, object]:
+    """An event summary's fields with about ``text`` characters of Russian Markdown."""
+    return {
+        "title": f"{_sentence(rng)[:70].rstrip('.!?')} ({n})",
+        "year": 2019 + n % 6,
+        "month": 1 + n % 12 if n % 4 else None,
+        "format": rng.choice(("online", "offline", "hybrid")),
+        "level": rng.choice(("municipal", "regional", "interregional", "international")),
+        "location": " ".join(rng.choice(WORDS) for _ in range(2)).capitalize(),
+        "participants": rng.choice((None, rng.randint(10, 5000))),
+        "summary": markdown_text(rng, text // 2, text // 2 + 200),
+        "results": markdown_text(rng, text // 2 - 200, text // 2),
+        "topics": rng.sample(TOPIC_SAMPLE, rng.randint(1, 2)),
+        "status": "published",
+    }
+
+
+TOPIC_SAMPLE = ("culture", "education", "sport", "organization-hr", "urban-planning", "ecology")
