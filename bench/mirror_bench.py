@@ -12,27 +12,27 @@ median); (c) 10% of the feeds changed (an entry edited and one added each).
 
 The whole sequence runs ``BENCH_MIRROR_REPEATS`` times (default 2) on fresh
 databases, alternating which mirror goes first, and the medians are compared.
-``BENCH_PROFILE=<dir>`` writes a cProfile of each of our rounds there and
-prints the top functions. Targets: >= 3x reader in every round.
+``BENCH_PROFILE=<dir>`` records each of our rounds of the first repeat with
+py-spy (every thread, :mod:`bench.profile`), keeps the raw stacks there and
+prints the most sampled functions. Targets: >= 3x reader in every round.
 """
 
 from __future__ import annotations
 
-import cProfile
-import io
 import multiprocessing
 import os
-import pstats
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from bench.corpus import changed_feeds, generic_feed
+from bench.profile import sampled, summary
 
 FEEDS = int(os.environ.get("BENCH_MIRROR_FEEDS", 150))
 ENTRIES = 50
@@ -143,20 +143,14 @@ class Reader:
 
 
 def timed(label: str, action: Callable[[], str], profile_to: Path | None = None) -> float:
-    profiler = cProfile.Profile() if profile_to else None
-    started = time.perf_counter()
-    if profiler:
-        profiler.enable()
-    note = action()
-    if profiler:
-        profiler.disable()
-    elapsed = time.perf_counter() - started
+    context = sampled(profile_to) if profile_to else nullcontext()
+    with context:
+        started = time.perf_counter()
+        note = action()
+        elapsed = time.perf_counter() - started
     print(f"    {label:<8} {elapsed:8.3f} s   ({note})", flush=True)
-    if profiler and profile_to:
-        profiler.dump_stats(profile_to)
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
-        print("\n".join("      " + line for line in out.getvalue().splitlines()[6:28]))
+    if profile_to:
+        print(summary(profile_to), flush=True)
     return elapsed
 
 
@@ -185,7 +179,7 @@ def run_repeat(
             for mirror in mirrors:
                 profile = None
                 if PROFILE and mirror.name == "ours" and n == 0:
-                    profile = Path(PROFILE) / f"ours-{round_name.split()[0]}.prof"
+                    profile = Path(PROFILE) / f"ours-{round_name.split()[0]}.txt"
                 spent = [
                     timed(mirror.name, mirror.update, profile if t == 0 else None)
                     for t in range(tries)
