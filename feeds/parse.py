@@ -39,9 +39,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
-import nh3
 from lxml import etree
 
+from feeds import html as html_policy
 from feeds.errors import FeedParseError
 from feeds.extension import AT_NS, ATOM_NS, FH_NS, RECORD, XML_NS, RecordError, read_record
 from feeds.extension import read_record_json as _read_record_json
@@ -61,15 +61,6 @@ MAX_PROBLEMS = 100
 
 A = f"{{{ATOM_NS}}}"
 
-#: Tags and attributes kept in HTML from feeds (nh3's defaults plus what our
-#: own renderer emits); links get the same ``rel`` as the service adds.
-HTML_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "tfoot"}
-HTML_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
-HTML_ATTRIBUTES["a"] = HTML_ATTRIBUTES.get("a", set()) | {"href", "title"}
-HTML_ATTRIBUTES["img"] = HTML_ATTRIBUTES.get("img", set()) | {"title"}
-URL_SCHEMES = {"http", "https", "mailto", "tel"}
-LINK_REL = "noopener noreferrer nofollow"
-
 _PARSER_OPTIONS: dict[str, Any] = dict(
     resolve_entities=False,
     no_network=True,
@@ -83,25 +74,14 @@ _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.\d+)?/?$")
 
 
-#: Built once (``nh3.clean`` with options converts them on every call).
-_CLEANER = nh3.Cleaner(
-    tags=HTML_TAGS, attributes=HTML_ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=LINK_REL
-)
-_TEXT_CLEANER = nh3.Cleaner(tags=set())
-
-
 def sanitize(fragment: str) -> str:
-    """Untrusted HTML made safe: formatting kept, scripts, styles, handlers dropped."""
-    if not fragment:
-        return ""
-    return _CLEANER.clean(fragment[:MAX_CONTENT])
+    """Untrusted HTML made safe (:mod:`feeds.html`'s policy), at most ``MAX_CONTENT`` long."""
+    return html_policy.sanitize(fragment[:MAX_CONTENT]) if fragment else ""
 
 
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment, whitespace collapsed."""
-    if not fragment:
-        return ""
-    return " ".join(html.unescape(_TEXT_CLEANER.clean(fragment[:MAX_CONTENT])).split())
+    return html_policy.to_text(fragment[:MAX_CONTENT]) if fragment else ""
 
 
 def _clip(text: str | None, limit: int) -> str:
