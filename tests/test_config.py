@@ -105,3 +105,18 @@ def test_config_files_are_checked_too(tmp_path: Path) -> None:
     assert caught.value.field == "MIRROR_CONCURRENCY"
     with pytest.raises(ConfigError):
         _app(tmp_path, FEED_PAGE_SIZE=True)
+
+
+def test_the_mirror_takes_its_settings_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from service.mirror.settings import settings
+
+    for name, text in {"MIRROR_CONCURRENCY": "3", "MIRROR_PER_HOST": "1", "MIRROR_LEASE": "60",
+                       "MIRROR_TIMEOUT": "4.5", "MIRROR_MAX_ARCHIVE_PAGES": "7"}.items():  # fmt: skip
+        monkeypatch.setenv(name, text)
+    mirror = settings(_app(tmp_path))
+    assert (mirror.concurrency, mirror.per_host, mirror.max_pages) == (3, 1, 7)
+    assert mirror.lease == timedelta(seconds=60) and mirror.fetch.timeout == 4.5
