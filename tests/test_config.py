@@ -114,8 +114,9 @@ def test_the_mirror_takes_its_settings_from_the_environment(
 
     from service.mirror.settings import settings
 
-    for name, text in {"MIRROR_CONCURRENCY": "3", "MIRROR_PER_HOST": "1", "MIRROR_LEASE": "60",
-                       "MIRROR_TIMEOUT": "4.5", "MIRROR_MAX_ARCHIVE_PAGES": "7"}.items():  # fmt: skip
+    values = {"MIRROR_CONCURRENCY": "3", "MIRROR_PER_HOST": "1", "MIRROR_LEASE": "60"}
+    values |= {"MIRROR_TIMEOUT": "4.5", "MIRROR_MAX_ARCHIVE_PAGES": "7"}
+    for name, text in values.items():
         monkeypatch.setenv(name, text)
     mirror = settings(_app(tmp_path))
     assert (mirror.concurrency, mirror.per_host, mirror.max_pages) == (3, 1, 7)
