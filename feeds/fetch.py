@@ -232,10 +232,21 @@ _TRANSPORT_ERRORS = (
 )
 
 
-@functools.cache
+_SSL_LOCK = threading.Lock()
+_SSL: list[ssl.SSLContext] = []
+
+
 def _ssl_context() -> ssl.SSLContext:
-    """One TLS context (with the CA bundle) per process: loading it costs ~40 ms."""
-    return httpx.create_ssl_context()
+    """One TLS context (with the CA bundle) per process: loading it costs ~40 ms.
+
+    Made once under a lock, so threads that open their first connections at
+    the same moment do not each load the bundle; only https origins ask for it.
+    """
+    if not _SSL:
+        with _SSL_LOCK:
+            if not _SSL:
+                _SSL.append(httpx.create_ssl_context())
+    return _SSL[0]
 
 
 class _Response:
@@ -317,7 +328,7 @@ class _Pool:
             if connection is None:
                 return httpcore.HTTPConnection(
                     origin,
-                    ssl_context=_ssl_context(),
+                    ssl_context=_ssl_context() if origin.scheme == b"https" else None,
                     keepalive_expiry=KEEPALIVE,
                     network_backend=self._backend,
                 )
