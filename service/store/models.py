@@ -80,7 +80,9 @@ class Snapshot(TypeDecorator[dict[str, Any]]):
 
     impl = LargeBinary
     cache_ok = True
-    LEVEL = 6
+    #: zlib level 3: half the time of level 6 for a tenth more bytes (the store is on the
+    #: mirror's critical path).
+    LEVEL = 3
 
     def process_bind_param(self, value: dict[str, Any] | None, dialect: Any) -> bytes | None:
         return None if value is None else pack_snapshot(value)
@@ -90,7 +92,7 @@ class Snapshot(TypeDecorator[dict[str, Any]]):
 
 
 def pack_snapshot(value: dict[str, Any]) -> bytes:
-    """A snapshot as zlib-compressed compact UTF-8 JSON (how SQLite stores it)."""
+    """A snapshot as zlib-compressed compact UTF-8 JSON (how the change log stores it)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return zlib.compress(text.encode(), Snapshot.LEVEL)
 

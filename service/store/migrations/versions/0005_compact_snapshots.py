@@ -35,7 +35,7 @@ def _load(old: Any) -> Any:
 
 
 def _pack(old: Any) -> bytes:
-    """As service.store.models.pack_snapshot: compact UTF-8 JSON, zlib level 6."""
+    """As service.store.models.pack_snapshot: compact UTF-8 JSON, zlib-compressed."""
     text = json.dumps(_load(old), ensure_ascii=False, separators=(",", ":"))
     return zlib.compress(text.encode(), 6)
 
