@@ -28,7 +28,6 @@ from feeds.schedule import Policy, after_failure, after_success, parse_max_age, 
 from feeds.urls import origin_of
 from service.entries import changelog
 from service.entries.changelog import ChangeValues
-from service.entries.markup import sanitize_html
 from service.entries.service import refresh_search_text
 from service.errors import FeedError
 from service.fields import CONTACT, FIELDS, fields_of
@@ -89,7 +88,8 @@ def _fill(
         entry.stage = entry.stage or EventStage.HELD.value
         if entry.month is None and entry.starts_on is not None:
             entry.month = entry.starts_on.month
-    entry.content_html = sanitize_html(data.get("content_html") or "") if generic else None
+    # Sanitized while parsing, under the one policy (feeds.html): no second pass here.
+    entry.content_html = (data.get("content_html") or "") if generic else None
     entry.published = data.get("published")
     entry.updated = data["updated"]
     entry.status = Status.PUBLISHED
@@ -105,15 +105,14 @@ def _published_html(entry: Entry, data: dict[str, Any]) -> str | None:
     """The HTML the change log publishes for a mirrored entry, when known without rendering.
 
     A generic entry's is its stored (sanitized) content; a record of our
-    extension carries its publisher's rendering of the same fields, which is
-    sanitized again with this service's rules rather than rendered from the
-    Markdown anew (rendering is the larger part of storing an entry). None:
-    render it.
+    extension carries its publisher's rendering of the same fields, which the
+    parser sanitized under this service's one HTML policy (:mod:`feeds.html`),
+    so it is used as it is rather than rendered from the Markdown anew
+    (rendering is the larger part of storing an entry). None: render it.
     """
     if entry.content_html is not None:
         return entry.content_html
-    relayed = data.get("content_html")
-    return sanitize_html(relayed) if relayed else None
+    return data.get("content_html") or None
 
 
 def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
