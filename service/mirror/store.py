@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql.elements import BindParameter
 
@@ -34,7 +34,7 @@ from service.fields import CONTACT, FIELDS, fields_of
 from service.mirror.records import Batch, Head, Incoming, Page, collect
 from service.mirror.results import PollResult, describe_trouble, failure_text
 from service.mirror.state import chunks, plan_batch
-from service.store.models import City, Entry, Subscription, Topic, db, utcnow
+from service.store.models import City, Entry, Subscription, Topic, db, entry_topics, utcnow
 from service.vocab import EventStage, Kind, Origin, PollStatus, Status, SubscriptionState
 
 #: Attempts at storing a batch that clashed with a concurrent one (same new id).
@@ -115,6 +115,31 @@ def _published_html(entry: Entry, data: dict[str, Any]) -> str | None:
     return data.get("content_html") or None
 
 
+def _insert_new(new: list[Entry]) -> None:
+    """Insert new entries with one multi-row statement, then their topics.
+
+    The entries are filled like any other but never join the session: the
+    ORM's unit of work (change tracking, one flush step per object) was the
+    larger part of storing a cold feed. Their ids come back with RETURNING and
+    are set on the objects, which the change-log rows are then built from.
+    """
+    if not new:
+        return
+    keys = sorted(_COLUMNS.intersection(*(vars(entry) for entry in new)))
+    rows = [{key: getattr(entry, key) for key in keys} for entry in new]
+    statement = insert(Entry).returning(Entry.id, sort_by_parameter_order=True)
+    ids = db.session.execute(statement, rows).scalars().all()
+    for entry, new_id in zip(new, ids, strict=True):
+        entry.id = new_id
+    links = [{"entry_id": e.id, "topic_code": t.code} for e in new for t in e.topics]
+    if links:
+        db.session.execute(insert(entry_topics), links)
+
+
+#: The columns of an entry that a stored version writes (the id comes from the database).
+_COLUMNS = {attr.key for attr in inspect(Entry).column_attrs} - {"id"}
+
+
 def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
     """Write a plan in the current transaction, change log included."""
     topics = {t.code: t for t in db.session.scalars(select(Topic))}
@@ -127,16 +152,22 @@ def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
         if city is not None and not city.local:
             city.instance_url = origin
     events: list[tuple[datetime, int, int, Entry, str | None]] = []
+    new: list[Entry] = []
+    now = utcnow()
     for version in (*plan.insert, *plan.update):
         entry = entries.get(version.uid)
         if entry is None:
-            entry = Entry(uid=version.uid, created=utcnow())
-            db.session.add(entry)
+            entry = Entry(uid=version.uid, created=now)
+            new.append(entry)
         data = version.payload.data
         city = _city_for(version.city, data["city"], cities, version.origin)
         _fill(entry, version.payload, city, topics, sub_id)
+        refresh_search_text(entry)
         events.append((version.updated, 0, len(events), entry, _published_html(entry, data)))
-    db.session.flush()
+    db.session.flush()  # updated entries and new cities (the new entries need their ids)
+    for entry in new:
+        entry.city_id = entry.city.id
+    _insert_new(new)
     events += [
         (r.when, 1, len(events) + i, entries[r.uid], None) for i, r in enumerate(plan.delete)
     ]
@@ -146,7 +177,6 @@ def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
             changes.append(changelog.tombstone_row(entry, when))
             db.session.delete(entry)
         else:
-            refresh_search_text(entry)
             changes.append(changelog.version_row(entry, content_html=html))
     changelog.append(changes)  # one multi-row insert, in log order
 
