@@ -125,7 +125,7 @@ def _insert_new(new: list[Entry]) -> None:
     """
     if not new:
         return
-    keys = sorted(_COLUMNS.intersection(*(vars(entry) for entry in new)))
+    keys = sorted(_COLUMNS.intersection(set().union(*(vars(entry) for entry in new))))
     rows = [{key: getattr(entry, key) for key in keys} for entry in new]
     statement = insert(Entry).returning(Entry.id, sort_by_parameter_order=True)
     ids = db.session.execute(statement, rows).scalars().all()
