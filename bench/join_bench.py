@@ -35,6 +35,7 @@ from bench.corpus import event_data, practice_data
 CITIES = int(os.environ.get("BENCH_JOIN_CITIES", 30))
 ENTRIES = int(os.environ.get("BENCH_JOIN_ENTRIES", 1000))
 TARGET = 20.0
+PROFILE = os.environ.get("BENCH_PROFILE")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -145,8 +146,13 @@ with app.app_context():
 
 
 def mirror(database_url: str, urls: list[str]) -> dict[str, Any]:
+    command = [sys.executable, "-c", MIRROR, database_url, *urls]
+    if PROFILE:  # py-spy records the mirroring process, every thread
+        spy = str(Path(sys.executable).parent / "py-spy")
+        command = [spy, "record", "--format", "raw", "--rate", "200", "--threads",
+                   "--output", str(Path(PROFILE) / "join.txt"), "--", *command]  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-c", MIRROR, database_url, *urls],
+        command,
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -155,7 +161,8 @@ def mirror(database_url: str, urls: list[str]) -> dict[str, Any]:
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    line = [text for text in done.stdout.splitlines() if text.startswith("{")][-1]
+    return json.loads(line)  # type: ignore[no-any-return]
 
 
 def _count(database_url: str) -> tuple[int, int]:
@@ -206,6 +213,10 @@ def main() -> None:
             f"(target < {TARGET:.0f} s: {verdict})",
             flush=True,
         )
+        if PROFILE:
+            from bench.profile import summary
+
+            print(summary(Path(PROFILE) / "join.txt"), flush=True)
         assert result["errors"] == 0, result
         assert entries == live, (entries, live)
     finally:
