@@ -14,6 +14,7 @@ import random
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -243,3 +244,36 @@ def event_data(rng: random.Random, n: int, text: int = 2500) -> dict[str, object
 
 
 TOPIC_SAMPLE = ("culture", "education", "sport", "organization-hr", "urban-planning", "ecology")
+
+
+def publish(cities: list[Any], count: int, rng: random.Random, *, edit: int, delete: int) -> int:
+    """``count`` published entries through the service, spread over ``cities``; live ones.
+
+    Four in five are practice notes, the rest events; then one in ``edit`` is
+    edited and one in ``delete`` deleted, so the change log holds versions and
+    tombstones as it does in use. Needs an app context.
+    """
+    from service.entries.service import create_entry, delete_entry, update_entry
+    from service.http.api.schemas import IN_SCHEMAS
+    from service.store.models import Entry, db
+
+    ids: list[int] = []
+    for n in range(count):
+        kind = "event" if n % 5 == 4 else "practice"
+        raw = event_data(rng, n) if kind == "event" else practice_data(rng, n)
+        data = IN_SCHEMAS[kind]().load(raw)
+        ids.append(create_entry(kind, data, city=cities[n % len(cities)], commit=False).id)
+        if n % 200 == 199:
+            db.session.commit()
+    db.session.commit()
+    live = 0
+    for n, entry_id in enumerate(ids):
+        entry = db.session.get(Entry, entry_id)
+        assert entry is not None
+        if n % delete == delete // 3:
+            delete_entry(entry)
+            continue
+        if n % edit == 3:
+            update_entry(entry, {"title": entry.title + " (исправлено)"})
+        live += 1
+    return live

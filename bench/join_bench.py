@@ -30,7 +30,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import event_data, practice_data
+from bench.corpus import publish
 
 CITIES = int(os.environ.get("BENCH_JOIN_CITIES", 30))
 ENTRIES = int(os.environ.get("BENCH_JOIN_ENTRIES", 1000))
@@ -49,10 +49,8 @@ def build_publisher(database_url: str, base: str) -> tuple[list[str], int]:
     """The publisher's data: (city slugs, live entries)."""
     from service import create_app
     from service.cities import add_city
-    from service.entries.service import create_entry, delete_entry, update_entry
-    from service.http.api.schemas import IN_SCHEMAS
     from service.store.db import init_db
-    from service.store.models import Entry, db
+    from service.store.models import db
 
     app = create_app(
         {"DATABASE_URL": database_url, "BASE_URL": base, "FEED_AUTHORITY": "pub.example"}
@@ -64,24 +62,7 @@ def build_publisher(database_url: str, base: str) -> tuple[list[str], int]:
         rng = random.Random(30)
         for c, slug in enumerate(slugs):
             city = add_city(slug, f"Город {c}", "Регион")
-            ids = []
-            for n in range(ENTRIES):
-                kind = "event" if n % 5 == 4 else "practice"
-                raw = event_data(rng, n) if kind == "event" else practice_data(rng, n)
-                entry = create_entry(kind, IN_SCHEMAS[kind]().load(raw), city=city, commit=False)
-                ids.append(entry.id)
-                if n % 250 == 249:
-                    db.session.commit()
-            db.session.commit()
-            for n, entry_id in enumerate(ids):
-                entry = db.session.get(Entry, entry_id)
-                assert entry is not None
-                if n % 100 == 37:
-                    delete_entry(entry)
-                    continue
-                if n % 20 == 3:
-                    update_entry(entry, {"title": entry.title + " (исправлено)"})
-                live += 1
+            live += publish([city], ENTRIES, rng, edit=20, delete=100)
             print(f"  publisher: {c + 1}/{CITIES} cities", end="\r", flush=True)
         db.session.remove()
         db.engine.dispose()

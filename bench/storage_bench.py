@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import event_data, practice_data
+from bench.corpus import publish
 
 ENTRIES = int(os.environ.get("BENCH_STORAGE_ENTRIES", 2000))
 TARGET = 2.0
@@ -38,8 +38,6 @@ def build(database_url: str) -> tuple[Any, int, float]:
     from service import create_app
     from service.cities import add_city
     from service.entries.changelog import snapshot
-    from service.entries.service import create_entry, delete_entry, update_entry
-    from service.http.api.schemas import IN_SCHEMAS
     from service.store.db import init_db
     from service.store.models import Entry, db
 
@@ -48,23 +46,7 @@ def build(database_url: str) -> tuple[Any, int, float]:
         init_db()
         cities = [add_city(s, n, "Регион") for s, n in (("omsk", "Омск"), ("tomsk", "Томск"),
                                                         ("chita", "Чита"))]  # fmt: skip
-        rng = random.Random(14)
-        ids: list[int] = []
-        for n in range(ENTRIES):
-            kind = "event" if n % 5 == 4 else "practice"
-            raw = event_data(rng, n) if kind == "event" else practice_data(rng, n)
-            data = IN_SCHEMAS[kind]().load(raw)
-            ids.append(create_entry(kind, data, city=cities[n % 3], commit=False).id)
-            if n % 200 == 199:
-                db.session.commit()
-        db.session.commit()
-        for n, entry_id in enumerate(ids):
-            entry = db.session.get(Entry, entry_id)
-            assert entry is not None
-            if n % 50 == 7:
-                delete_entry(entry)
-            elif n % 10 == 3:
-                update_entry(entry, {"title": entry.title + " (исправлено)"})
+        publish(cities, ENTRIES, random.Random(14), edit=10, delete=50)
         sizes = []
         for entry in db.session.scalars(db.select(Entry)):
             record = {k: v for k, v in snapshot(entry).items() if k != "content_html"}

@@ -95,6 +95,16 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def second_app(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """Another process serving the same database (as a second gunicorn worker would)."""
+    other = create_app(base_config(database_url, tmp_path))
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -7,7 +7,6 @@ import gc
 import gzip
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,16 +97,6 @@ def test_archive_pages_are_immutable_and_heads_revalidate(data: Flask, client: F
     assert archive.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     head = client.get("/feeds/all.atom")
     assert head.headers["Cache-Control"] == "public, no-cache"
-
-
-@pytest.fixture
-def second_app(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """Another process serving the same database (as a second gunicorn worker would)."""
-    other = create_app(base_config(database_url, tmp_path))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def titles(body: bytes) -> list[str]:

@@ -28,9 +28,8 @@ from lxml import etree
 
 from feeds.extension import AT_NS, FH_NS
 from feeds.parse import parse_feed
-from service import create_app
 from service.store.models import db
-from tests.conftest import Api, base_config, practice_body
+from tests.conftest import Api, practice_body
 from tests.feedcheck import ATOM, add_mirrored_entry, age_log, get_ok
 
 HOME = "http://test.example/"
@@ -178,16 +177,6 @@ def test_alternate_links_end_with_the_html_page(
 
 
 # -- Last-Modified from the data -------------------------------------------------------
-
-
-@pytest.fixture
-def second_app(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """Another process serving the same database (as a second gunicorn worker would)."""
-    other = create_app(base_config(database_url, tmp_path))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 HEADS = ["/feeds/all.atom", "/feeds/all.json", "/cities/omsk/feed.atom", "/feeds/opml"]
