@@ -7,7 +7,7 @@ from typing import Any
 from service.entries.service import create_entry
 from service.questionnaire.events import ParsedEvent
 from service.questionnaire.parse import ParsedQuestionnaire, parse_questionnaire
-from service.questionnaire.topics import guess_topics
+from service.questionnaire.topics import event_topics, note_topics
 from service.store.models import City, Entry, db
 from service.vocab import EventStage, Kind, Status
 
@@ -16,7 +16,9 @@ def practice_title(parsed: ParsedQuestionnaire, city: City) -> str:
     return f"{parsed.area}: {city.name}, {parsed.year}"
 
 
-def _practice_data(parsed: ParsedQuestionnaire, city: City, status: str) -> dict[str, Any]:
+def _practice_data(
+    parsed: ParsedQuestionnaire, city: City, status: str, topics: list[str]
+) -> dict[str, Any]:
     return {
         "title": practice_title(parsed, city),
         "area": parsed.area,
@@ -26,25 +28,29 @@ def _practice_data(parsed: ParsedQuestionnaire, city: City, status: str) -> dict
         "plans": parsed.plans,
         "assistance": parsed.assistance,
         "body": parsed.body,
-        "topics": guess_topics(parsed.area, parsed.summary)[:5],
+        "topics": topics,
         "status": status,
     }
 
 
-def _event_data(event: ParsedEvent, city: City, related: str, status: str) -> dict[str, Any]:
-    # A questionnaire names the year, not the dates (contract v2: no
-    # placeholder dates); events of the plans answer are planned.
-    stage = EventStage.PLANNED if event.source_section == "plans" else EventStage.HELD
+def _event_data(
+    event: ParsedEvent, city: City, related: str, status: str, topics: list[str]
+) -> dict[str, Any]:
+    # A questionnaire names the year, maybe the month or the days; never
+    # placeholder dates (contract v2).
     return {
         "title": event.title,
-        "stage": stage.value,
+        "stage": EventStage(event.stage).value,
         "year": event.year,
+        "month": event.month,
+        "starts_on": event.starts_on,
+        "ends_on": event.ends_on,
         "format": event.format,
         "level": event.level,
         "location": city.name,
         "summary": event.summary,
         "results": "",
-        "topics": guess_topics(event.title, event.summary)[:5],
+        "topics": event_topics(event, topics),
         "related": related,
         "status": status,
     }
@@ -58,13 +64,14 @@ def import_questionnaire(text: str, city: City, *, publish: bool = False) -> lis
     """
     parsed = parse_questionnaire(text)
     status = Status.PUBLISHED.value if publish else Status.DRAFT.value
+    topics = note_topics(parsed)
     try:
         note = create_entry(
-            Kind.PRACTICE, _practice_data(parsed, city, status), city=city, commit=False
+            Kind.PRACTICE, _practice_data(parsed, city, status, topics), city=city, commit=False
         )
         created = [note]
         for event in parsed.events:
-            data = _event_data(event, city, note.uid, status)
+            data = _event_data(event, city, note.uid, status, topics)
             created.append(create_entry(Kind.EVENT, data, city=city, commit=False))
         db.session.commit()
     except BaseException:
