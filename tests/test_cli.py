@@ -161,3 +161,66 @@ def test_import_reads_windows_1251(runner: FlaskCliRunner, api: Api, tmp_path: P
     result = invoke(runner, "practice", "import", str(legacy), "--city", "omsk", "--publish")
     assert result.exit_code == 0, result.output
     assert "Дельфийские" in api.get("/api/v1/practices").json["items"][0]["achievements"]
+
+
+def test_import_several_files_of_every_format(
+    runner: FlaskCliRunner, api: Api, tmp_path: Path
+) -> None:
+    from tests.documents import make_docx, make_odt, make_rtf
+
+    api.city("city", "Город")
+    variants = DATA / "variants"
+    files = {
+        "omsk.docx": make_docx((DATA / "omsk-2020.txt").read_text(encoding="utf-8")),
+        "yakutsk.odt": make_odt((variants / "yakutsk-2022-sport.txt").read_text("utf-8")),
+        "magadan.rtf": make_rtf((variants / "magadan-2022-social.txt").read_text("utf-8")),
+        "bratsk.txt": (variants / "bratsk-2021-ecology.txt").read_text("utf-8").encode("cp1251"),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    paths = [str(tmp_path / name) for name in files]
+    result = invoke(runner, "practice", "import", *paths, "--city", "city", "--publish")
+    assert result.exit_code == 0, result.output
+    kinds = [line.split("\t")[0] for line in result.output.strip().splitlines()]
+    assert kinds.count("practice") == 4
+    notes = api.get("/api/v1/practices", per_page=10).json["items"]
+    assert sorted(n["year"] for n in notes) == [2020, 2021, 2022, 2022]
+    by_area = {n["area"]: n for n in notes}
+    assert by_area["Комитет по благоустройству"]["topics"][0] == "ecology"
+    titles = {e["title"] for e in api.get("/api/v1/events", per_page=100).json["items"]}
+    assert {"Спартакиада", "Благотворительная акция «Дорога в школу»"} <= titles
+    assert "Общегородской субботник" in titles
+
+
+def test_import_broken_and_empty_files_write_nothing(
+    runner: FlaskCliRunner, api: Api, tmp_path: Path
+) -> None:
+    from tests.documents import make_odt
+
+    api.city("city", "Город")
+    token = api.token("city")
+    files = {
+        "good.txt": (DATA / "omsk-2020.txt").read_bytes(),
+        "broken.docx": b"PK\x03\x04" + b"\x00" * 100,
+        "empty.odt": make_odt(""),
+        "old.doc": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+        "no-year.txt": (DATA / "no-year.txt").read_bytes(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    result = invoke(
+        runner, "practice", "import", *(str(tmp_path / n) for n in files), "--city", "city"
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    for name, words in {
+        "broken.docx": "повреждён",
+        "empty.odt": "нет текста",
+        "old.doc": "сохраните как «Документ Word",
+        "no-year.txt": "отчётный год",
+    }.items():
+        line = next(line for line in result.output.splitlines() if f"«{name}»" in line)
+        assert line.startswith("Ошибка [") and words in line, line
+    assert "Не загружено файлов: 4 из 5." in result.output
+    # One transaction per file: the good file is in, the others wrote nothing.
+    assert api.get("/api/v1/practices", token).json["total"] == 1

@@ -1,9 +1,10 @@
 """Questionnaire files: ``.txt``, ``.docx``, ``.odt`` and ``.rtf`` become the text
 the reader reads.
 
-The text is lines, a blank line between blocks, list items as ``- item`` or
-``1. item``, bold and italic runs between the marks :data:`~service.questionnaire.text.STRONG`
-and :data:`~service.questionnaire.text.EMPH` (the reader writes them as
+The text is lines, a blank line between blocks (paragraphs, headings, cells),
+list items as ``- item`` or ``1. item``, bold and italic runs between the
+marks :data:`~service.questionnaire.text.STRONG` and
+:data:`~service.questionnaire.text.EMPH` (the reader writes them as
 ``**...**``/``*...*`` in Markdown).
 
 * ``.docx``: mammoth (its HTML, walked here: mammoth's own Markdown writer is
@@ -24,8 +25,8 @@ OpenDocument ``mimetype``, ``{\\rtf``, the OLE signature of ``.doc``), the
 file name only settling plain text. Sizes are bounded: the file
 (:data:`MAX_FILE_BYTES`), what a ZIP unpacks to (:data:`MAX_UNPACKED_BYTES`)
 and the text (:data:`MAX_TEXT_CHARS`). Every problem is a
-:class:`~service.errors.QuestionnaireError` with ``part="file"`` and a Russian
-message naming the file.
+:class:`~service.errors.QuestionnaireError` with ``part="file"`` (``"text"`` for
+an empty file or document) and a Russian message; the caller names the file.
 """
 
 from __future__ import annotations
@@ -94,8 +95,9 @@ class Document:
     text: str
 
 
-def _fail(name: str, message: str) -> QuestionnaireError:
-    return QuestionnaireError(f"Файл «{name}»: {message}", part="file")
+def _fail(message: str) -> QuestionnaireError:
+    """An error about the file (the caller names the file)."""
+    return QuestionnaireError(message[:1].upper() + message[1:], part="file")
 
 
 def extension(name: str) -> str:
@@ -124,18 +126,17 @@ def decode_text(data: bytes) -> str | None:
     return None if best is None else str(best)
 
 
-def _read_txt(name: str, data: bytes) -> str:
+def _read_txt(data: bytes) -> str:
     text = decode_text(data)
     if text is None or "\x00" in text:
         raise _fail(
-            name,
             "не удалось прочитать текст: файл не в кодировке UTF-8 или Windows-1251 "
             "либо это не текстовый файл. Сохраните анкету как .docx или как текст в UTF-8.",
         )
     return text.translate(_MARKS)
 
 
-def _read_rtf(name: str, data: bytes) -> str:
+def _read_rtf(data: bytes) -> str:
     head = data[:4096].decode("latin-1")
     page = re.search(r"\\ansicpg(\d{3,5})", head)
     codec = f"cp{page.group(1)}" if page else "cp1251"
@@ -146,22 +147,23 @@ def _read_rtf(name: str, data: bytes) -> str:
     try:
         text = rtf_to_text(data.decode("latin-1"), encoding=codec, errors="replace")
     except Exception as error:  # striprtf raises bare errors on malformed input
-        raise _fail(name, "документ RTF повреждён и не читается.") from error
-    return str(text).translate(_MARKS)
+        raise _fail("документ RTF повреждён и не читается.") from error
+    paragraphs = [line for line in str(text).translate(_MARKS).split("\n") if line.strip()]
+    return join_blocks(paragraphs)
 
 
 # --------------------------------------------------------------------------
 # ZIP containers (.docx, .odt)
 
 
-def _open_zip(name: str, data: bytes, what: str) -> zipfile.ZipFile:
+def _open_zip(data: bytes, what: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise _fail(name, f"{what} повреждён и не открывается.") from error
+        raise _fail(f"{what} повреждён и не открывается.") from error
     if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
-        raise _fail(name, f"{what} слишком велик после распаковки.")
+        raise _fail(f"{what} слишком велик после распаковки.")
     return archive
 
 
@@ -180,7 +182,20 @@ def _zip_kind(data: bytes) -> str | None:
 
 
 # --------------------------------------------------------------------------
-# Blocks: what both office formats become
+# Blocks: what the office formats become
+
+
+def join_blocks(blocks: list[str]) -> str:
+    """The blocks, a blank line between them; but a block that starts with a
+    lower-case letter continues the one before (Enter pressed mid-sentence),
+    so only a line break parts them and the reader joins them."""
+    out: list[str] = []
+    for block in blocks:
+        if out:
+            first = plain(block).lstrip()[:1]
+            out.append("\n" if first.islower() else "\n\n")
+        out.append(block)
+    return "".join(out)
 
 
 class _Blocks:
@@ -233,7 +248,7 @@ class _Blocks:
             self.blocks.append(prefix + "\n".join(lines))
 
     def result(self) -> str:
-        return "\n\n".join(self.blocks)
+        return join_blocks(self.blocks)
 
 
 # --------------------------------------------------------------------------
@@ -277,13 +292,13 @@ def _walk_html(element: Any, out: _Blocks, prefix: str = "", in_item: bool = Fal
         out.end_block(prefix)
 
 
-def _read_docx(name: str, data: bytes) -> str:
-    _open_zip(name, data, "документ Word").close()
+def _read_docx(data: bytes) -> str:
+    _open_zip(data, "документ Word").close()
     no_images = mammoth.images.img_element(lambda image: {})
     try:
         html = mammoth.convert_to_html(io.BytesIO(data), convert_image=no_images).value
     except Exception as error:  # mammoth raises KeyError, XML and ZIP errors alike
-        raise _fail(name, "документ Word повреждён и не читается.") from error
+        raise _fail("документ Word повреждён и не читается.") from error
     if not html.strip():
         return ""
     out = _Blocks()
@@ -414,12 +429,12 @@ _ODF_HANDLERS: Final[dict[tuple[str, str], Callable[[_OdfWalk, Any], None]]] = {
 }
 
 
-def _read_odt(name: str, data: bytes) -> str:
-    _open_zip(name, data, "документ OpenDocument").close()
+def _read_odt(data: bytes) -> str:
+    _open_zip(data, "документ OpenDocument").close()
     try:
         document = load_odf(io.BytesIO(data))
     except Exception as error:  # odfpy raises KeyError, XML and ZIP errors alike
-        raise _fail(name, "документ OpenDocument повреждён и не читается.") from error
+        raise _fail("документ OpenDocument повреждён и не читается.") from error
     walk = _OdfWalk(_Blocks(), _odf_styles(document), _odf_list_numbered(document))
     walk.children(document.text)
     walk.out.end_block()
@@ -429,7 +444,7 @@ def _read_odt(name: str, data: bytes) -> str:
 # --------------------------------------------------------------------------
 # Entry point
 
-_READERS: Final[dict[str, Callable[[str, bytes], str]]] = {
+_READERS: Final[dict[str, Callable[[bytes], str]]] = {
     "txt": _read_txt,
     "docx": _read_docx,
     "odt": _read_odt,
@@ -442,7 +457,6 @@ def detect_format(name: str, data: bytes) -> str:
     ext = extension(name)
     if data.startswith(_OLE) or ext == "doc":
         raise _fail(
-            name,
             "это документ старого формата Word (.doc), он не читается. Откройте его в Word "
             "или LibreOffice, выберите «Файл → Сохранить как» и сохраните как «Документ Word "
             "(.docx)», затем загрузите .docx.",
@@ -453,19 +467,17 @@ def detect_format(name: str, data: bytes) -> str:
             return kind
         if ext in ("docx", "odt"):
             return ext  # a damaged document: its reader says so
-        raise _fail(name, "это архив, а не анкета. Загрузите .docx, .odt, .rtf или .txt.")
+        raise _fail("это архив, а не анкета. Загрузите .docx, .odt, .rtf или .txt.")
     if data.lstrip()[:5] == b"{\\rtf":
         return "rtf"
     if data.startswith(b"%PDF"):
         raise _fail(
-            name,
             "файлы PDF не читаются. Сохраните анкету как .docx, .odt, .rtf или .txt.",
         )
     if ext in ("docx", "odt", "rtf"):
-        raise _fail(name, f"содержимое не похоже на {FORMATS[ext]}: файл повреждён.")
+        raise _fail(f"содержимое не похоже на {FORMATS[ext]}: файл повреждён.")
     if ext not in ("", "txt", "text", "md"):
         raise _fail(
-            name,
             "этот формат не поддерживается. Загрузите документ Word (.docx), "
             "OpenDocument (.odt), RTF (.rtf) или текст (.txt).",
         )
@@ -479,15 +491,14 @@ def read_document(name: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) ->
     empty, too large, damaged or unsupported file.
     """
     if len(data) > max_bytes:
-        raise _fail(
-            name, f"файл больше {max_bytes // (1024 * 1024) or 1} МБ, такие не принимаются."
-        )
+        megabytes = max(1, max_bytes // (1024 * 1024))
+        raise _fail(f"размер больше {megabytes} МБ, такие файлы не принимаются.")
     if not data.strip():
-        raise _fail(name, "файл пуст.")
+        raise QuestionnaireError("Файл пуст.", part="text")
     kind = detect_format(name, data)
-    text = _READERS[kind](name, data)
+    text = _READERS[kind](data)
     if len(text) > MAX_TEXT_CHARS:
-        raise _fail(name, f"текст длиннее {MAX_TEXT_CHARS:,} знаков, это не анкета.")
+        raise _fail(f"текст длиннее {MAX_TEXT_CHARS} знаков, это не анкета.")
     if not text.strip(" \n\t\r\ufeff" + STRONG + EMPH):
-        raise _fail(name, "в документе нет текста.")
+        raise QuestionnaireError("В документе нет текста.", part="text")
     return Document(name=name, format=kind, text=text)

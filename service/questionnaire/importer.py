@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.entries.service import create_entry
+from service.questionnaire.documents import read_document
 from service.questionnaire.events import ParsedEvent
 from service.questionnaire.parse import ParsedQuestionnaire, parse_questionnaire
 from service.questionnaire.topics import event_topics, note_topics
@@ -78,3 +79,17 @@ def import_questionnaire(text: str, city: City, *, publish: bool = False) -> lis
         db.session.rollback()
         raise
     return created
+
+
+def import_document(
+    name: str, data: bytes, city: City, *, publish: bool = False, max_bytes: int | None = None
+) -> list[Entry]:
+    """Read a questionnaire file (``.txt``, ``.docx``, ``.odt``, ``.rtf``) and
+    store it as :func:`import_questionnaire` does, in one transaction.
+
+    Raises :class:`~service.errors.QuestionnaireError` (nothing written) when
+    the file or its text cannot be read.
+    """
+    limits = {} if max_bytes is None else {"max_bytes": max_bytes}
+    document = read_document(name, data, **limits)
+    return import_questionnaire(document.text, city, publish=publish)

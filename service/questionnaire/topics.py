@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import TYPE_CHECKING, Final
 
 from service.language import lemmas
@@ -41,7 +42,8 @@ WORDS: Final[dict[str, dict[str, float]]] = {
         "кадастровый": 1, "недвижимость": 1, "землепользование": 1,
     },
     "information-policy": {
-        "сми": 1, "журналист": 1, "журналистский": 1, "пресс": 1, "медиа": 1, "медиафорум": 1, "подписчик": 1, "газета": 1,
+        "сми": 1, "журналист": 1, "журналистский": 1, "пресс": 1, "медиа": 1, "медиафорум": 1,
+        "подписчик": 1, "газета": 1,
         "телевидение": 1, "информирование": 1, "информировать": 1, "информационный": 0.3,
         "сайт": 0.5, "публикация": 0.5,
     },
@@ -187,7 +189,7 @@ def scores(weighted: Iterable[tuple[str, float]]) -> dict[str, float]:
     for text, weight in weighted:
         words = lemmas(text)
         in_phrase: set[int] = set()
-        for i, pair in enumerate(zip(words, words[1:], strict=False)):
+        for i, pair in enumerate(pairwise(words)):
             for code in _PHRASE_OWNERS.get(pair, ()):
                 total[code] += _PHRASE * weight
                 in_phrase.update((i, i + 1))
