@@ -187,9 +187,25 @@ def test_import_several_files_of_every_format(
     assert sorted(n["year"] for n in notes) == [2020, 2021, 2022, 2022]
     by_area = {n["area"]: n for n in notes}
     assert by_area["Комитет по благоустройству"]["topics"][0] == "ecology"
-    titles = {e["title"] for e in api.get("/api/v1/events", per_page=100).json["items"]}
-    assert {"Спартакиада", "Благотворительная акция «Дорога в школу»"} <= titles
-    assert "Общегородской субботник" in titles
+    events = {e["title"]: e for e in api.get("/api/v1/events", per_page=100).json["items"]}
+    assert {"Спартакиада", "Благотворительная акция «Дорога в школу»"} <= events.keys()
+    concert = events["Праздничный концерт ко Дню пожилого человека"]
+    assert (concert["stage"], concert["starts_on"], concert["ends_on"]) == (
+        "held",
+        "2022-10-01",
+        "2022-10-01",
+    )
+    planned = events["Первая городская спартакиада для людей с инвалидностью"]
+    assert (planned["stage"], planned["year"], planned["month"], planned["starts_on"]) == (
+        "planned",
+        2023,
+        None,
+        None,
+    )
+    subbotnik = events["Общегородской субботник"]
+    assert (subbotnik["year"], subbotnik["month"], subbotnik["topics"][0]) == (2021, 4, "ecology")
+    # No placeholder dates: an event known by its year has none.
+    assert all(e["starts_on"] is None for e in events.values() if e["month"] is None)
 
 
 def test_import_broken_and_empty_files_write_nothing(
