@@ -85,11 +85,17 @@ def practice_form(**over: Any) -> dict[str, Any]:
     return form
 
 
+def date_parts(name: str, value: str) -> dict[str, str]:
+    year, month, day = value.split("-") if value else ("", "", "")
+    return {f"{name}-day": day, f"{name}-month": month, f"{name}-year": year}
+
+
 def event_form(**over: Any) -> dict[str, Any]:
     form: dict[str, Any] = {
         "title": "День города",
-        "starts_on": "2020-08-01",
-        "ends_on": "2020-08-02",
+        # Dates as day, month and year (the gov.uk pattern).
+        **date_parts("starts_on", "2020-08-01"),
+        **date_parts("ends_on", "2020-08-02"),
         "format": "online",
         "level": "municipal",
         "location": "Омск",
@@ -261,16 +267,19 @@ def test_events_through_the_form(omsk: Admin, client: FlaskClient) -> None:
     form_page = omsk.client.get("/admin/events/new").get_data(as_text=True)
     assert f'<option value="{uid}">Культура онлайн: Омск, 2020</option>' in form_page
     bad = omsk.client.post(
-        "/admin/events/new", data=event_form(format="", participants="-5", starts_on="1 августа")
+        "/admin/events/new",
+        data=event_form(format="", participants="-5", **{"starts_on-month": "августа"}),
     )
     assert bad.status_code == 422
     assert field_errors(bad) == {
-        "starts_on": "Ожидается дата в формате ГГГГ-ММ-ДД.",
+        "starts_on": "Введите дату полностью: день, месяц и год цифрами (например, 12 06 2022).",
         "format": "Обязательное поле.",
         "participants": "Допустимо от 0 до 10000000.",
     }
-    assert 'value="1 августа"' in bad.get_data(as_text=True)
-    reversed_dates = omsk.client.post("/admin/events/new", data=event_form(ends_on="2020-07-01"))
+    assert 'value="августа"' in bad.get_data(as_text=True)  # what was typed stays
+    reversed_dates = omsk.client.post(
+        "/admin/events/new", data=event_form(**date_parts("ends_on", "2020-07-01"))
+    )
     assert field_errors(reversed_dates) == {"ends_on": "Дата окончания раньше даты начала."}
     assert omsk.client.post("/admin/events/new", data=event_form(related=uid)).status_code == 302
     events = client.get("/api/v1/events").json["items"]
@@ -279,7 +288,11 @@ def test_events_through_the_form(omsk: Admin, client: FlaskClient) -> None:
     assert event["related"] == uid and event["participants"] == 1200
     assert event["starts_on"] == "2020-08-01" and event["format"] == "online"
     edit = omsk.client.get(f"/admin/events/{event['local_id']}/edit").get_data(as_text=True)
-    assert 'value="2020-08-01"' in edit and '<option value="online" selected>' in edit
+    assert (
+        'name="starts_on-day" inputmode="numeric" maxlength="2" autocomplete="off" value="1"'
+        in edit
+    )
+    assert 'name="starts_on-year"' in edit and '<option value="online" selected>' in edit
     assert (
         omsk.client.post(
             f"/admin/events/{event['local_id']}/edit", data=event_form(participants="")
