@@ -240,3 +240,78 @@ def test_import_broken_and_empty_files_write_nothing(
     assert "Не загружено файлов: 4 из 5." in result.output
     # One transaction per file: the good file is in, the others wrote nothing.
     assert api.get("/api/v1/practices", token).json["total"] == 1
+
+
+def _collection_zip(members: dict[str, bytes], *, cp866_names: bool = False) -> bytes:
+    import io
+    import zipfile
+
+    class Cp866Name(zipfile.ZipInfo):
+        """A name in CP866 without the UTF-8 flag, as Windows' Explorer writes it."""
+
+        def _encodeFilenameFlags(self) -> tuple[bytes, int]:
+            return self.filename.encode("cp866"), self.flag_bits
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            info = (Cp866Name if cp866_names else zipfile.ZipInfo)(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_import_collection_takes_each_city_from_its_heading(
+    runner: FlaskCliRunner, api: Api, tmp_path: Path
+) -> None:
+    from tests.documents import make_docx, make_odt
+
+    api.city("chita", "Чита")
+    variants = DATA / "variants"
+    text = {p.stem: p.read_text("utf-8") for p in variants.glob("*.txt")}
+    collection = tmp_path / "АСДГ-2021.zip"
+    collection.write_bytes(
+        _collection_zip(
+            {
+                "Чита/культура.docx": make_docx(text["chita-2021-culture"]),
+                "Братск.odt": make_odt(text["bratsk-2021-ecology"]),
+                "Якутск.txt": text["yakutsk-2022-sport"].encode("cp1251"),
+                "сломанный.docx": b"PK\x03\x04" + b"\x00" * 50,
+                "__MACOSX/._Братск.odt": b"junk",
+                "~$культура.docx": b"lock",
+            },
+            cp866_names=True,
+        )
+    )
+    loose = tmp_path / "Южно-Сахалинск.txt"
+    loose.write_text(text["yuzhno-sakhalinsk-2023-civil-defence"], encoding="utf-8")
+
+    first = invoke(runner, "practice", "import-collection", str(collection), str(loose))
+    assert first.exit_code == 1
+    assert "ok\tАСДГ-2021.zip/Чита/культура.docx\tЧита: практика и мероприятий 6" in first.output
+    assert "город «Братск» здесь не ведётся" in first.output
+    assert "«АСДГ-2021.zip/сломанный.docx»" in first.output and "повреждён" in first.output
+    assert "MACOSX" not in first.output and "~$" not in first.output
+    assert "Загружено файлов: 1 из 5." in first.output
+    assert [c["slug"] for c in api.get("/api/v1/cities").json] == ["chita"]
+
+    second = invoke(
+        runner, "practice", "import-collection", str(collection), str(loose),
+        "--create-cities", "--publish",
+    )  # fmt: skip
+    assert second.exit_code == 1  # the broken file still
+    assert "(город добавлен)" in second.output
+    slugs = {c["slug"]: c["name"] for c in api.get("/api/v1/cities").json}
+    assert slugs == {
+        "chita": "Чита",
+        "bratsk": "Братск",
+        "yakutsk": "Якутск",
+        "yuzhno-sakhalinsk": "Южно-Сахалинск",
+    }
+    published = api.get("/api/v1/practices", per_page=20).json["items"]
+    assert sorted(p["city"] for p in published) == [
+        "bratsk",
+        "chita",
+        "yakutsk",
+        "yuzhno-sakhalinsk",
+    ]

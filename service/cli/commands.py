@@ -20,7 +20,7 @@ from service.cli.errors import friendly_errors
 from service.cli.mirror import COMMANDS as MIRROR_COMMANDS
 from service.entries.service import get_city
 from service.errors import QuestionnaireError
-from service.questionnaire import importer
+from service.questionnaire import collection, importer
 from service.store import db
 from service.store.models import City, Entry
 from service.store.models import db as sqla
@@ -144,6 +144,33 @@ def practice_import(files: tuple[Path, ...], slug: str, publish: bool) -> None:
     if failed:
         if len(files) > 1:
             click.echo(f"Не загружено файлов: {failed} из {len(files)}.", err=True)
+        sys.exit(1)
+
+
+@practice_cli.command("import-collection")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--create-cities", is_flag=True, help="Add the cities the headings name, if missing.")
+@click.option("--publish", is_flag=True, help="Publish at once instead of saving drafts.")
+@friendly_errors
+def practice_import_collection(files: tuple[Path, ...], create_cities: bool, publish: bool) -> None:
+    """Import the Association's collection (a .zip or several files of many
+    cities): each file's city from its heading, one transaction per file, a
+    report line per file; exit status 1 if a file was not imported."""
+    reports = collection.import_collection(
+        [(file.name, file.read_bytes()) for file in files],
+        create_cities=create_cities,
+        publish=publish,
+    )
+    for report in reports:
+        if report.ok:
+            click.echo(f"ok\t{report.name}\t{report.message}")
+        else:
+            click.echo(f"Ошибка [file]: файл «{report.name}»: {report.message}", err=True)
+    done = sum(r.ok for r in reports)
+    click.echo(f"Загружено файлов: {done} из {len(reports)}.")
+    if done < len(reports):
         sys.exit(1)
 
 

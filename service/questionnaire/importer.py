@@ -61,7 +61,7 @@ def _event_data(
     }
 
 
-def _store(parsed: ParsedQuestionnaire, city: City, status: str) -> list[Entry]:
+def store_parsed(parsed: ParsedQuestionnaire, city: City, status: str) -> list[Entry]:
     """Add the note and its events to the session (the caller commits)."""
     topics = note_topics(parsed)
     note = create_entry(
@@ -83,7 +83,7 @@ def import_questionnaire(text: str, city: City, *, publish: bool = False) -> lis
     parsed = parse_questionnaire(text)
     status = Status.PUBLISHED.value if publish else Status.DRAFT.value
     try:
-        created = _store(parsed, city, status)
+        created = store_parsed(parsed, city, status)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -134,7 +134,7 @@ def stage_document(
     document = read_document(name, data, **limits)
     parsed = parse_questionnaire(document.text)
     try:
-        created = _store(parsed, city, Status.DRAFT.value)
+        created = store_parsed(parsed, city, Status.DRAFT.value)
         db.session.flush()
         record = QuestionnaireImport(
             city_id=city.id,
