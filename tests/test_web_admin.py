@@ -372,7 +372,14 @@ def test_tokens_page(omsk: Admin, tomsk: Admin, api: Api) -> None:
     assert token_id
     assert tomsk.client.post(f"/admin/tokens/{token_id.group(1)}/revoke").status_code == 404
     assert api.post("/api/v1/practices", practice_body(), plain).status_code == 201
-    assert omsk.client.post(f"/admin/tokens/{token_id.group(1)}/revoke").status_code == 302
+    # First a page that asks; nothing happens until the admin confirms.
+    asked = omsk.client.post(f"/admin/tokens/{token_id.group(1)}/revoke")
+    assert asked.status_code == 200 and "Отозвать ключ «Сайт мэрии»?" in asked.get_data(
+        as_text=True
+    )
+    assert api.post("/api/v1/practices", practice_body(), plain).status_code == 201
+    revoke = f"/admin/tokens/{token_id.group(1)}/revoke"
+    assert omsk.client.post(revoke, data={"confirm": "1"}).status_code == 302
     assert "отозван" in omsk.client.get("/admin/tokens").get_data(as_text=True)
     assert api.post("/api/v1/practices", practice_body(), plain).status_code == 401
     too_long = omsk.client.post("/admin/tokens", data={"label": "я" * 201})
@@ -465,9 +472,13 @@ def test_subscriptions_page(app: Flask, omsk: Admin, source: Instance) -> None:
     html = failed.get_data(as_text=True)
     assert "<dt>Последняя ошибка</dt>" in html and "1 неудача подряд" in html
 
-    removed = client.post(
-        f"/admin/subscriptions/{number.group(1)}/remove", data={"purge": "1"}, follow_redirects=True
+    remove = f"/admin/subscriptions/{number.group(1)}/remove"
+    asked = client.post(remove, data={"purge": "1"})
+    assert asked.status_code == 200 and "удалить все полученные из неё записи?" in asked.get_data(
+        as_text=True
     )
+    assert "Иркутские игры" in client.get("/").get_data(as_text=True)  # not yet
+    removed = client.post(remove, data={"purge": "1", "confirm": "1"}, follow_redirects=True)
     assert "вместе с полученными записями" in flashed(removed)
     assert "Подписок пока нет" in removed.get_data(as_text=True)
     assert "Иркутские игры" not in client.get("/").get_data(as_text=True)
@@ -496,3 +507,6 @@ def test_subscriptions_from_opml(omsk: Admin) -> None:
     assert omsk.client.post("/admin/subscriptions/opml", data={}).status_code == 422
     assert omsk.client.post("/admin/subscriptions/999/poll").status_code == 404
     assert omsk.client.post("/admin/subscriptions/999/remove").status_code == 404
+    assert (
+        omsk.client.post("/admin/subscriptions/999/remove", data={"purge": "1"}).status_code == 404
+    )

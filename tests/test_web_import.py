@@ -207,3 +207,30 @@ def test_event_form_takes_day_month_year(magadan: Admin, api: Api) -> None:
     text = bad.get_data(as_text=True)
     assert bad.status_code == 422
     assert "Такой даты нет" in text and 'href="#title"' in text  # all errors in one round
+
+
+def test_preview_saved_link_and_publish_from_the_draft_page(magadan: Admin, api: Api) -> None:
+    form = {
+        "title": "Фестиваль «Север»", "stage": "held", "year": "2022", "month": "",
+        "starts_on-day": "", "starts_on-month": "", "starts_on-year": "",
+        "ends_on-day": "", "ends_on-month": "", "ends_on-year": "",
+        "format": "offline", "level": "municipal", "location": "Магадан",
+        "summary": "Прошёл **большой** фестиваль.", "status": "draft",
+    }  # fmt: skip
+    token = api.token("magadan")
+    preview = magadan.client.post("/admin/events/new", data={**form, "action": "preview"})
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Предпросмотр: так запись будет выглядеть" in page
+    assert "<strong>большой</strong>" in page
+    assert api.get("/api/v1/events", token).json["total"] == 0  # nothing saved
+    saved = magadan.client.post("/admin/events/new", data=form, follow_redirects=True)
+    flash = saved.get_data(as_text=True)
+    link = re.search(r'сохранено как черновик\. <a href="(/events/\d+)">Открыть запись</a>', flash)
+    assert link, flash
+    draft = magadan.client.get(link.group(1)).get_data(as_text=True)
+    assert "Это черновик" in draft and ">Опубликовать</button>" in draft
+    action = re.search(r'action="(/admin/events/\d+/publish)"', draft)
+    assert action
+    done = magadan.client.post(action.group(1), data={"next": "entry"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(link.group(1))
+    assert api.get("/api/v1/events").json["items"][0]["title"] == "Фестиваль «Север»"
