@@ -234,3 +234,35 @@ def test_preview_saved_link_and_publish_from_the_draft_page(magadan: Admin, api:
     done = magadan.client.post(action.group(1), data={"next": "entry"})
     assert done.status_code == 302 and done.headers["Location"].endswith(link.group(1))
     assert api.get("/api/v1/events").json["items"][0]["title"] == "Фестиваль «Север»"
+
+
+def test_collection_for_the_instance_admin(
+    magadan: Admin, api: Api, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    from service.http.web import imports
+
+    app.config["IMPORT_UPLOAD_DIR"] = str(tmp_path / "uploads")
+    url = "/admin/import/collection"
+    assert magadan.client.get(url).status_code == 403  # a city's admin
+    # The instance-admin role comes with issue 10; here the Магадан admin has it.
+    monkeypatch.setattr(imports, "is_instance_admin", lambda admin: admin is not None)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("Магадан.docx", make_docx(MAGADAN))
+        archive.writestr("Омск.odt", make_odt(OMSK))
+        archive.writestr("сломан.docx", b"PK\x03\x04")
+    data = {"files": [(io.BytesIO(buffer.getvalue()), "собрание.zip")], "publish": "1"}
+    asked = magadan.client.post(url, data=data, content_type="multipart/form-data")
+    page = asked.get_data(as_text=True)
+    assert "Этих городов на сайте нет" in page and 'value="Омск" checked' in page
+    assert api.get("/api/v1/practices").json["total"] == 0  # nothing before confirming
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    done = magadan.client.post(url, data={"token": token, "create": ["Омск"], "publish": "1"})
+    report = done.get_data(as_text=True)
+    assert "Загружено файлов: 2 из 3." in report
+    assert "Омск (добавлен)" in report and "Не загружен:" in report
+    assert {n["city"] for n in api.get("/api/v1/practices").json["items"]} == {"magadan", "omsk"}
+    again = magadan.client.post(url, data={"token": token, "create": ["Омск"]})
+    assert "Загрузка устарела" in again.get_data(as_text=True)  # a token is used once

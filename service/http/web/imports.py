@@ -12,6 +12,11 @@ was and shows all errors at once.
 
 from __future__ import annotations
 
+import re
+import secrets
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -33,7 +38,7 @@ from service.errors import NotFoundError, QuestionnaireError, ValidationError
 from service.fields import labels
 from service.http.web import forms, queries
 from service.http.web.admin import login_required
-from service.questionnaire import importer
+from service.questionnaire import collection, importer
 from service.questionnaire.documents import ACCEPTED_EXTENSIONS, MAX_FILE_BYTES
 from service.store.models import AdminUser, Entry, QuestionnaireImport, db
 from service.vocab import Kind, Status
@@ -58,7 +63,10 @@ def _max_bytes() -> int:
 def allow_uploads() -> None:
     """Before the form is read (the CSRF check reads it): the upload takes
     several files up to the file limit each, more than other forms."""
-    if request.method == "POST" and request.endpoint == "imports.upload":
+    if request.method == "POST" and request.endpoint in (
+        "imports.upload",
+        "imports.collection_upload",
+    ):
         request.max_content_length = _max_bytes() * MAX_FILES + 1024 * 1024
 
 
@@ -213,3 +221,87 @@ def save(import_id: int) -> Any:
     else:
         flash("Исправления сохранены; записи пока черновики.")
     return redirect(url_for("imports.review", import_id=record.id))
+
+
+# -- the Association's collection (the instance admin) -------------------------
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_KEEP_UPLOADS = timedelta(days=1)
+
+
+def is_instance_admin(admin: AdminUser | None) -> bool:
+    """Whether the admin manages the instance (the role issue 10 adds to admins)."""
+    return bool(admin is not None and getattr(admin, "instance_admin", False))
+
+
+def _upload_dir() -> Path:
+    configured = current_app.config.get("IMPORT_UPLOAD_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+
+
+def _keep(files: list[tuple[str, bytes]]) -> str:
+    """Keep a collection on disk until the admin confirms; returns its token."""
+    root = _upload_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC).timestamp()
+    for old in root.iterdir():
+        if old.is_dir() and now - old.stat().st_mtime > _KEEP_UPLOADS.total_seconds():
+            shutil.rmtree(old, ignore_errors=True)
+    token = secrets.token_urlsafe(24)
+    folder = root / token
+    folder.mkdir()
+    for number, (name, data) in enumerate(files):
+        (folder / f"{number:04d}.bin").write_bytes(data)
+        (folder / f"{number:04d}.name").write_text(name, encoding="utf-8")
+    return token
+
+
+def _take(token: str) -> list[tuple[str, bytes]] | None:
+    if not _TOKEN.match(token):
+        return None
+    folder = _upload_dir() / token
+    if not folder.is_dir():
+        return None
+    files = [
+        ((folder / f"{path.stem}.name").read_text(encoding="utf-8"), path.read_bytes())
+        for path in sorted(folder.glob("*.bin"))
+    ]
+    shutil.rmtree(folder, ignore_errors=True)
+    return files
+
+
+def _collection_page(**context: Any) -> Any:
+    html = render_template(
+        "admin/collection.html",
+        accept=",".join((*ACCEPTED_EXTENSIONS, ".zip")),
+        max_megabytes=_max_bytes() // (1024 * 1024),
+        **{"errors": [], "missing": [], "reports": None, "token": "", "publish": False, **context},
+    )
+    return html, 422 if context.get("errors") else 200
+
+
+@bp.route("/collection", methods=["GET", "POST"])
+@login_required
+def collection_upload() -> Any:
+    """Many cities' questionnaires at once: a .zip or several files; the cities
+    the headings name and the site lacks are created after confirmation."""
+    if not is_instance_admin(g.admin):
+        abort(403)
+    if request.method == "GET":
+        return _collection_page()
+    publish = request.form.get("publish") == "1"
+    token = request.form.get("token", "")
+    if token:
+        files = _take(token)
+        if files is None:
+            return _collection_page(errors=["Загрузка устарела: выберите файлы ещё раз."])
+        create = request.form.getlist("create")
+        reports = collection.import_collection(files, create_cities=create, publish=publish)
+        return _collection_page(reports=reports)
+    files = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
+    if not files:
+        return _collection_page(errors=["Выберите архив .zip или файлы анкет."])
+    missing = collection.missing_cities(files)
+    if missing:
+        return _collection_page(missing=missing, token=_keep(files), publish=publish)
+    return _collection_page(reports=collection.import_collection(files, publish=publish))
