@@ -352,9 +352,11 @@ def _odf_list_numbered(document: Any) -> dict[str, bool]:
         for style in container.childNodes:
             if getattr(style, "qname", None) != (TEXTNS, "list-style"):
                 continue
-            first = next((c for c in style.childNodes if getattr(c, "qname", None)), None)
-            numbered[style.getAttrNS(STYLENS, "name") or ""] = bool(first) and (
-                first.qname == (TEXTNS, "list-level-style-number")
+            levels = [getattr(c, "qname", None) for c in style.childNodes]
+            first = next((qname for qname in levels if qname), None)
+            numbered[style.getAttrNS(STYLENS, "name") or ""] = first == (
+                TEXTNS,
+                "list-level-style-number",
             )
     return numbered
 
@@ -411,6 +413,10 @@ class _OdfWalk:
     def spaces(self, node: Element) -> None:
         self.out.text(" " * min(int(node.getAttrNS(TEXTNS, "c") or 1), 100))
 
+    def cell(self, node: Element) -> None:
+        self.children(node)
+        self.out.end_block()
+
     def skip(self, node: Element) -> None:
         return None
 
@@ -425,7 +431,7 @@ _ODF_HANDLERS: Final[dict[tuple[str, str], Callable[[_OdfWalk, Any], None]]] = {
     (TEXTNS, "line-break"): lambda walk, node: walk.out.line_break(),
     (TEXTNS, "note"): _OdfWalk.skip,
     (TEXTNS, "tracked-changes"): _OdfWalk.skip,
-    (TABLENS, "table-cell"): lambda walk, node: (walk.children(node), walk.out.end_block()),
+    (TABLENS, "table-cell"): _OdfWalk.cell,
 }
 
 

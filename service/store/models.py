@@ -286,7 +286,7 @@ class Subscription(Model):
     lease_until: Mapped[datetime | None] = mapped_column()
 
 
-class QuestionnaireImport(db.Model):
+class QuestionnaireImport(Model):
     """A questionnaire read from an upload, kept while its drafts are reviewed.
 
     ``entry_ids`` are the drafts made from it (the note first); ``flags``

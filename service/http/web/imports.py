@@ -48,7 +48,7 @@ bp = Blueprint("imports", __name__, url_prefix="/admin/import")
 MAX_FILES = 20
 PASTED_NAME = "вставленный текст"
 #: The fields the review page edits (others stay as they are; "Изменить" has them all).
-REVIEW_FIELDS = {
+REVIEW_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.PRACTICE: ("title", "area", "year", "topics"),
     Kind.EVENT: (
         "title", "stage", "year", "month", "starts_on", "ends_on", "format", "topics", "summary",
