@@ -200,3 +200,85 @@ def test_main_pages_on_a_phone(site: tuple[Flask, str], browser: Browser) -> Non
         shot(page, "chart")
     finally:
         context.close()
+
+
+def test_admin_imports_questionnaires_reviews_and_publishes(
+    site: tuple[Flask, str], page: Page
+) -> None:
+    from tests.documents import make_docx, make_odt
+
+    _, base = site
+    data = Path(__file__).parent / "data" / "questionnaires"
+    magadan = (data / "variants" / "magadan-2022-social.txt").read_text(encoding="utf-8")
+    bratsk = (data / "variants" / "bratsk-2021-ecology.txt").read_text(encoding="utf-8")
+    page.goto(f"{base}/admin/")
+    page.get_by_label("Электронная почта").fill(EMAIL)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+
+    # Two files at once: a Word document and an OpenDocument one.
+    page.get_by_role("link", name="Загрузить анкету").click()
+    page.get_by_label("Файлы анкет").set_input_files(
+        [
+            {
+                "name": "Магадан 2022.docx",
+                "mimeType": "application/octet-stream",
+                "buffer": make_docx(magadan),
+            },
+            {
+                "name": "Братск 2021.odt",
+                "mimeType": "application/octet-stream",
+                "buffer": make_odt(bratsk),
+            },
+        ]
+    )
+    page.get_by_role("button", name="Загрузить и проверить").click()
+    expect(page.get_by_role("status")).to_contain_text("Загружено анкет: 2")
+
+    # The review: the source beside the drafts, every guess flagged.
+    page.get_by_role("link", name="Магадан 2022.docx").click()
+    expect(page.get_by_role("heading", name="Текст анкеты")).to_be_visible()
+    expect(page.locator(".source-text")).to_contain_text("Адресную помощь получили 3400 семей")
+    action = page.locator("fieldset.draft", has_text="Благотворительная акция «Дорога в школу»")
+    expect(action.locator(".flag", has_text="даты не указаны — уточните")).to_be_visible()
+    expect(action.locator(".flag", has_text="проверьте темы")).to_be_visible()
+    shot(page, "import-review")
+
+    # A mistake first: all errors at once, the focus on their summary.
+    action.get_by_label("Название").fill("")
+    starts = action.get_by_role("group", name="Начало")
+    starts.get_by_role("textbox", name="День").fill("31")
+    starts.get_by_role("textbox", name="Месяц").fill("2")
+    starts.get_by_role("textbox", name="Год").fill("2022")
+    page.get_by_role("button", name="Опубликовать отмеченные").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Название")
+    expect(summary).to_contain_text("Такой даты нет")
+    shot(page, "import-review-errors")
+
+    # Fix the flagged field and publish everything in one step.
+    action = page.locator("fieldset.draft", has_text="Дорога в школу")
+    action.get_by_label("Название").fill("Благотворительная акция «Дорога в школу»")
+    starts = action.get_by_role("group", name="Начало")
+    starts.get_by_role("textbox", name="День").fill("15")
+    starts.get_by_role("textbox", name="Месяц").fill("8")
+    page.get_by_role("button", name="Опубликовать отмеченные").click()
+    expect(page.get_by_role("status")).to_contain_text("Проверка анкеты завершена")
+
+    # The note on the overview and in the feed, the event with its date.
+    page.goto(f"{base}/")
+    expect(
+        page.locator("article.card", has_text="Управление социальной политики").first
+    ).to_be_visible()
+    feed = page.request.get(f"{base}/feeds/all.atom").text()
+    assert "Управление социальной политики: Омск, 2022" in feed
+    assert "Благотворительная акция «Дорога в школу»" in feed
+    events = page.request.get(f"{base}/api/v1/events?per_page=100").json()["items"]
+    charity = next(e for e in events if e["title"] == "Благотворительная акция «Дорога в школу»")
+    assert charity["starts_on"] == "2022-08-15"
+
+    # The second questionnaire waits for its review.
+    page.goto(f"{base}/admin/import")
+    page.get_by_role("link", name="Братск 2021.odt").click()
+    expect(page.locator("fieldset.draft", has_text="Общегородской субботник")).to_be_visible()

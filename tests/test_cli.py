@@ -161,3 +161,157 @@ def test_import_reads_windows_1251(runner: FlaskCliRunner, api: Api, tmp_path: P
     result = invoke(runner, "practice", "import", str(legacy), "--city", "omsk", "--publish")
     assert result.exit_code == 0, result.output
     assert "Дельфийские" in api.get("/api/v1/practices").json["items"][0]["achievements"]
+
+
+def test_import_several_files_of_every_format(
+    runner: FlaskCliRunner, api: Api, tmp_path: Path
+) -> None:
+    from tests.documents import make_docx, make_odt, make_rtf
+
+    api.city("city", "Город")
+    variants = DATA / "variants"
+    files = {
+        "omsk.docx": make_docx((DATA / "omsk-2020.txt").read_text(encoding="utf-8")),
+        "yakutsk.odt": make_odt((variants / "yakutsk-2022-sport.txt").read_text("utf-8")),
+        "magadan.rtf": make_rtf((variants / "magadan-2022-social.txt").read_text("utf-8")),
+        "bratsk.txt": (variants / "bratsk-2021-ecology.txt").read_text("utf-8").encode("cp1251"),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    paths = [str(tmp_path / name) for name in files]
+    result = invoke(runner, "practice", "import", *paths, "--city", "city", "--publish")
+    assert result.exit_code == 0, result.output
+    kinds = [line.split("\t")[0] for line in result.output.strip().splitlines()]
+    assert kinds.count("practice") == 4
+    notes = api.get("/api/v1/practices", per_page=10).json["items"]
+    assert sorted(n["year"] for n in notes) == [2020, 2021, 2022, 2022]
+    by_area = {n["area"]: n for n in notes}
+    assert by_area["Комитет по благоустройству"]["topics"][0] == "ecology"
+    events = {e["title"]: e for e in api.get("/api/v1/events", per_page=100).json["items"]}
+    assert {"Спартакиада", "Благотворительная акция «Дорога в школу»"} <= events.keys()
+    concert = events["Праздничный концерт ко Дню пожилого человека"]
+    assert (concert["stage"], concert["starts_on"], concert["ends_on"]) == (
+        "held",
+        "2022-10-01",
+        "2022-10-01",
+    )
+    planned = events["Первая городская спартакиада для людей с инвалидностью"]
+    assert (planned["stage"], planned["year"], planned["month"], planned["starts_on"]) == (
+        "planned",
+        2023,
+        None,
+        None,
+    )
+    subbotnik = events["Общегородской субботник"]
+    assert (subbotnik["year"], subbotnik["month"], subbotnik["topics"][0]) == (2021, 4, "ecology")
+    # No placeholder dates: an event known by its year has none.
+    assert all(e["starts_on"] is None for e in events.values() if e["month"] is None)
+
+
+def test_import_broken_and_empty_files_write_nothing(
+    runner: FlaskCliRunner, api: Api, tmp_path: Path
+) -> None:
+    from tests.documents import make_odt
+
+    api.city("city", "Город")
+    token = api.token("city")
+    files = {
+        "good.txt": (DATA / "omsk-2020.txt").read_bytes(),
+        "broken.docx": b"PK\x03\x04" + b"\x00" * 100,
+        "empty.odt": make_odt(""),
+        "old.doc": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+        "no-year.txt": (DATA / "no-year.txt").read_bytes(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    result = invoke(
+        runner, "practice", "import", *(str(tmp_path / n) for n in files), "--city", "city"
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    for name, words in {
+        "broken.docx": "повреждён",
+        "empty.odt": "нет текста",
+        "old.doc": "сохраните как «Документ Word",
+        "no-year.txt": "отчётный год",
+    }.items():
+        line = next(line for line in result.output.splitlines() if f"«{name}»" in line)
+        assert line.startswith("Ошибка [") and words in line, line
+    assert "Не загружено файлов: 4 из 5." in result.output
+    # One transaction per file: the good file is in, the others wrote nothing.
+    assert api.get("/api/v1/practices", token).json["total"] == 1
+
+
+def _collection_zip(members: dict[str, bytes], *, cp866_names: bool = False) -> bytes:
+    import io
+    import zipfile
+
+    class Cp866Name(zipfile.ZipInfo):
+        """A name in CP866 without the UTF-8 flag, as Windows' Explorer writes it."""
+
+        def _encodeFilenameFlags(self) -> tuple[bytes, int]:
+            return self.filename.encode("cp866"), self.flag_bits
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            info = (Cp866Name if cp866_names else zipfile.ZipInfo)(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_import_collection_takes_each_city_from_its_heading(
+    runner: FlaskCliRunner, api: Api, tmp_path: Path
+) -> None:
+    from tests.documents import make_docx, make_odt
+
+    api.city("chita", "Чита")
+    variants = DATA / "variants"
+    text = {p.stem: p.read_text("utf-8") for p in variants.glob("*.txt")}
+    collection = tmp_path / "АСДГ-2021.zip"
+    collection.write_bytes(
+        _collection_zip(
+            {
+                "Чита/культура.docx": make_docx(text["chita-2021-culture"]),
+                "Братск.odt": make_odt(text["bratsk-2021-ecology"]),
+                "Якутск.txt": text["yakutsk-2022-sport"].encode("cp1251"),
+                "сломанный.docx": b"PK\x03\x04" + b"\x00" * 50,
+                "__MACOSX/._Братск.odt": b"junk",
+                "~$культура.docx": b"lock",
+            },
+            cp866_names=True,
+        )
+    )
+    loose = tmp_path / "Южно-Сахалинск.txt"
+    loose.write_text(text["yuzhno-sakhalinsk-2023-civil-defence"], encoding="utf-8")
+
+    first = invoke(runner, "practice", "import-collection", str(collection), str(loose))
+    assert first.exit_code == 1
+    assert "ok\tАСДГ-2021.zip/Чита/культура.docx\tЧита: практика и мероприятий 6" in first.output
+    assert "город «Братск» здесь не ведётся" in first.output
+    assert "«АСДГ-2021.zip/сломанный.docx»" in first.output and "повреждён" in first.output
+    assert "MACOSX" not in first.output and "~$" not in first.output
+    assert "Загружено файлов: 1 из 5." in first.output
+    assert [c["slug"] for c in api.get("/api/v1/cities").json] == ["chita"]
+
+    second = invoke(
+        runner, "practice", "import-collection", str(collection), str(loose),
+        "--create-cities", "--publish",
+    )  # fmt: skip
+    assert second.exit_code == 1  # the broken file still
+    assert "(город добавлен)" in second.output
+    slugs = {c["slug"]: c["name"] for c in api.get("/api/v1/cities").json}
+    assert slugs == {
+        "chita": "Чита",
+        "bratsk": "Братск",
+        "yakutsk": "Якутск",
+        "yuzhno-sakhalinsk": "Южно-Сахалинск",
+    }
+    published = api.get("/api/v1/practices", per_page=20).json["items"]
+    assert sorted(p["city"] for p in published) == [
+        "bratsk",
+        "chita",
+        "yakutsk",
+        "yuzhno-sakhalinsk",
+    ]

@@ -116,7 +116,10 @@ def test_omsk_events_achievements(omsk: ParsedQuestionnaire) -> None:
         assert event.source_section == "achievements"
         assert event.title[0].isupper()
         assert not event.title.endswith((".", ",", ";", ":"))
-        assert event.summary in omsk.achievements
+        # The whole sentence, without its leading "Так," or "Кроме того,".
+        assert event.summary[1:] in omsk.achievements
+        assert not event.summary.startswith(("Так", "Кроме"))
+        assert event.stage == "held"
     assert delphic_russia is not delphic_cis
     assert "«Мы помним…»" in delphic_cis.title
     assert "на территории" not in delphic_cis.title

@@ -85,11 +85,17 @@ def practice_form(**over: Any) -> dict[str, Any]:
     return form
 
 
+def date_parts(name: str, value: str) -> dict[str, str]:
+    year, month, day = value.split("-") if value else ("", "", "")
+    return {f"{name}-day": day, f"{name}-month": month, f"{name}-year": year}
+
+
 def event_form(**over: Any) -> dict[str, Any]:
     form: dict[str, Any] = {
         "title": "День города",
-        "starts_on": "2020-08-01",
-        "ends_on": "2020-08-02",
+        # Dates as day, month and year (the gov.uk pattern).
+        **date_parts("starts_on", "2020-08-01"),
+        **date_parts("ends_on", "2020-08-02"),
         "format": "online",
         "level": "municipal",
         "location": "Омск",
@@ -261,16 +267,19 @@ def test_events_through_the_form(omsk: Admin, client: FlaskClient) -> None:
     form_page = omsk.client.get("/admin/events/new").get_data(as_text=True)
     assert f'<option value="{uid}">Культура онлайн: Омск, 2020</option>' in form_page
     bad = omsk.client.post(
-        "/admin/events/new", data=event_form(format="", participants="-5", starts_on="1 августа")
+        "/admin/events/new",
+        data=event_form(format="", participants="-5", **{"starts_on-month": "августа"}),
     )
     assert bad.status_code == 422
     assert field_errors(bad) == {
-        "starts_on": "Ожидается дата в формате ГГГГ-ММ-ДД.",
+        "starts_on": "Введите дату полностью: день, месяц и год цифрами (например, 12 06 2022).",
         "format": "Обязательное поле.",
         "participants": "Допустимо от 0 до 10000000.",
     }
-    assert 'value="1 августа"' in bad.get_data(as_text=True)
-    reversed_dates = omsk.client.post("/admin/events/new", data=event_form(ends_on="2020-07-01"))
+    assert 'value="августа"' in bad.get_data(as_text=True)  # what was typed stays
+    reversed_dates = omsk.client.post(
+        "/admin/events/new", data=event_form(**date_parts("ends_on", "2020-07-01"))
+    )
     assert field_errors(reversed_dates) == {"ends_on": "Дата окончания раньше даты начала."}
     assert omsk.client.post("/admin/events/new", data=event_form(related=uid)).status_code == 302
     events = client.get("/api/v1/events").json["items"]
@@ -279,7 +288,11 @@ def test_events_through_the_form(omsk: Admin, client: FlaskClient) -> None:
     assert event["related"] == uid and event["participants"] == 1200
     assert event["starts_on"] == "2020-08-01" and event["format"] == "online"
     edit = omsk.client.get(f"/admin/events/{event['local_id']}/edit").get_data(as_text=True)
-    assert 'value="2020-08-01"' in edit and '<option value="online" selected>' in edit
+    assert (
+        'name="starts_on-day" inputmode="numeric" maxlength="2" autocomplete="off" value="1"'
+        in edit
+    )
+    assert 'name="starts_on-year"' in edit and '<option value="online" selected>' in edit
     assert (
         omsk.client.post(
             f"/admin/events/{event['local_id']}/edit", data=event_form(participants="")
@@ -359,7 +372,14 @@ def test_tokens_page(omsk: Admin, tomsk: Admin, api: Api) -> None:
     assert token_id
     assert tomsk.client.post(f"/admin/tokens/{token_id.group(1)}/revoke").status_code == 404
     assert api.post("/api/v1/practices", practice_body(), plain).status_code == 201
-    assert omsk.client.post(f"/admin/tokens/{token_id.group(1)}/revoke").status_code == 302
+    # First a page that asks; nothing happens until the admin confirms.
+    asked = omsk.client.post(f"/admin/tokens/{token_id.group(1)}/revoke")
+    assert asked.status_code == 200 and "Отозвать ключ «Сайт мэрии»?" in asked.get_data(
+        as_text=True
+    )
+    assert api.post("/api/v1/practices", practice_body(), plain).status_code == 201
+    revoke = f"/admin/tokens/{token_id.group(1)}/revoke"
+    assert omsk.client.post(revoke, data={"confirm": "1"}).status_code == 302
     assert "отозван" in omsk.client.get("/admin/tokens").get_data(as_text=True)
     assert api.post("/api/v1/practices", practice_body(), plain).status_code == 401
     too_long = omsk.client.post("/admin/tokens", data={"label": "я" * 201})
@@ -452,9 +472,13 @@ def test_subscriptions_page(app: Flask, omsk: Admin, source: Instance) -> None:
     html = failed.get_data(as_text=True)
     assert "<dt>Последняя ошибка</dt>" in html and "1 неудача подряд" in html
 
-    removed = client.post(
-        f"/admin/subscriptions/{number.group(1)}/remove", data={"purge": "1"}, follow_redirects=True
+    remove = f"/admin/subscriptions/{number.group(1)}/remove"
+    asked = client.post(remove, data={"purge": "1"})
+    assert asked.status_code == 200 and "удалить все полученные из неё записи?" in asked.get_data(
+        as_text=True
     )
+    assert "Иркутские игры" in client.get("/").get_data(as_text=True)  # not yet
+    removed = client.post(remove, data={"purge": "1", "confirm": "1"}, follow_redirects=True)
     assert "вместе с полученными записями" in flashed(removed)
     assert "Подписок пока нет" in removed.get_data(as_text=True)
     assert "Иркутские игры" not in client.get("/").get_data(as_text=True)
@@ -483,3 +507,6 @@ def test_subscriptions_from_opml(omsk: Admin) -> None:
     assert omsk.client.post("/admin/subscriptions/opml", data={}).status_code == 422
     assert omsk.client.post("/admin/subscriptions/999/poll").status_code == 404
     assert omsk.client.post("/admin/subscriptions/999/remove").status_code == 404
+    assert (
+        omsk.client.post("/admin/subscriptions/999/remove", data={"purge": "1"}).status_code == 404
+    )

@@ -19,7 +19,8 @@ from service import cities
 from service.cli.errors import friendly_errors
 from service.cli.mirror import COMMANDS as MIRROR_COMMANDS
 from service.entries.service import get_city
-from service.questionnaire import importer
+from service.errors import QuestionnaireError
+from service.questionnaire import collection, importer
 from service.store import db
 from service.store.models import City, Entry
 from service.store.models import db as sqla
@@ -118,21 +119,59 @@ practice_cli = AppGroup("practice", help="Practice notes.")
 
 
 @practice_cli.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--city", "slug", required=True)
 @click.option("--publish", is_flag=True, help="Publish at once instead of saving drafts.")
 @friendly_errors
-def practice_import(file: Path, slug: str, publish: bool) -> None:
-    """Turn a questionnaire text into a practice note and event summaries."""
+def practice_import(files: tuple[Path, ...], slug: str, publish: bool) -> None:
+    """Turn questionnaires (.txt, .docx, .odt, .rtf) into practice notes and
+    event summaries, one transaction per file; a file that cannot be read is
+    reported and writes nothing, and the exit status is then 1."""
     city = get_city(slug)
-    raw = file.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1251")
-    created = importer.import_questionnaire(text, city, publish=publish)
-    for entry in created:
-        click.echo(f"{entry.kind}\t{entry.uid}")
+    failed = 0
+    for file in files:
+        try:
+            created = importer.import_document(file.name, file.read_bytes(), city, publish=publish)
+        except QuestionnaireError as error:
+            sqla.session.rollback()
+            failed += 1
+            click.echo(f"Ошибка [{error.field}]: файл «{file.name}»: {error.message}", err=True)
+            continue
+        for entry in created:
+            click.echo(f"{entry.kind}\t{entry.uid}")
+    if failed:
+        if len(files) > 1:
+            click.echo(f"Не загружено файлов: {failed} из {len(files)}.", err=True)
+        sys.exit(1)
+
+
+@practice_cli.command("import-collection")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--create-cities", is_flag=True, help="Add the cities the headings name, if missing.")
+@click.option("--publish", is_flag=True, help="Publish at once instead of saving drafts.")
+@friendly_errors
+def practice_import_collection(files: tuple[Path, ...], create_cities: bool, publish: bool) -> None:
+    """Import the Association's collection (a .zip or several files of many
+    cities): each file's city from its heading, one transaction per file, a
+    report line per file; exit status 1 if a file was not imported."""
+    reports = collection.import_collection(
+        [(file.name, file.read_bytes()) for file in files],
+        create_cities=create_cities,
+        publish=publish,
+    )
+    for report in reports:
+        if report.ok:
+            click.echo(f"ok\t{report.name}\t{report.message}")
+        else:
+            click.echo(f"Ошибка [file]: файл «{report.name}»: {report.message}", err=True)
+    done = sum(r.ok for r in reports)
+    click.echo(f"Загружено файлов: {done} из {len(reports)}.")
+    if done < len(reports):
+        sys.exit(1)
 
 
 def init_app(app: Flask) -> None:

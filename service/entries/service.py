@@ -106,9 +106,10 @@ def _check_related(related: str | None) -> None:
 def _settle_event(entry: Entry, data: dict[str, Any]) -> None:
     """Dates set the year and month; the rules of service.fields.event_problems hold."""
     if entry.starts_on is not None:
-        if "year" not in data:
+        # Not given, or given empty (a form's blank field): the date says.
+        if data.get("year") is None:
             entry.year = entry.starts_on.year
-        if "month" not in data:
+        if data.get("month") is None:
             entry.month = entry.starts_on.month
     problems = event_problems({spec.name: getattr(entry, spec.attr) for spec in EVENT})
     for name, messages in problems.items():

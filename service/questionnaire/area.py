@@ -19,6 +19,7 @@ from typing import Final
 
 from service.questionnaire.text import (
     capitalise,
+    plain,
     sentences,
     strip_list_marker,
     strip_trailing,
@@ -88,7 +89,7 @@ def area_of(paragraphs: list[str]) -> str:
     """The area named by the description ``paragraphs`` ("" when there is none)."""
     if not paragraphs:
         return ""
-    first = strip_list_marker(paragraphs[0])
+    first = strip_list_marker(plain(paragraphs[0]).strip())
     if match := _AREA_LABEL.match(first):
         return capitalise(strip_trailing(match.group(1)))[:MAX_AREA_LEN].strip()
     sentence = sentences(first)[0] if first else ""

@@ -1,53 +1,65 @@
 """Events named in the achievements and plans answers.
 
 Each sentence of the two answers is cut into clauses at ``, а также``,
-``, и`` and ``;``. In a clause, an event noun (see
-:mod:`service.questionnaire.grammar`) or "День города" is extended backwards
-over adjectives and ordinals and forwards up to the end of the clause, a
-comma, a verb, or a place/format/date phrase (``на территории``, ``в онлайн
-режиме``, ``в сентябре`` ...); the generic мероприятия/акция count only when a
-``посвящённые``/``приуроченные``/``в честь``/``«...»`` complement follows.
-The title is put back in the nominative.
+``, и``, ``, а``, ``, в том числе`` and ``;``; each clause is searched for
+event names (:mod:`service.questionnaire.names`). For each event:
 
-Format: ``hybrid`` for гибрид/смешанн or both online and offline words,
-``online`` for онлайн/дистанционно/видеоконференц/вебинар..., ``offline`` for
-очно/в обычном режиме and by default; the clause decides first, then its
-sentence. Level: from the title, then the clause -- СНГ/международн/
-государств/стран -> international; России/российск/межрегиональн/
-всероссийск/федеральн/АСДГ -> interregional; област/края/краев/
-региональн/республик -> regional; else municipal. Events from the plans
-answer get the next year. Same title and year -> one event.
+Stage
+    ``held`` or ``planned`` from the verbs of its clause, else of its sentence
+    (:func:`~service.questionnaire.grammar.stage_of_words`: "проведён",
+    "состоялся" -> held; "будет проведён", "планируется", "провести" ->
+    planned), else from the question it answers (achievements -> held, plans
+    -> planned). A postponed event ("перенесён на следующий год") is planned
+    for the next year.
+Year and month
+    A year named in the clause (within a year before and two after the
+    reporting year); else the reporting year (achievements) or the next
+    (plans). The month and days named in the clause, the nearest to the name
+    (``в сентябре``, ``12 июня`` -> both dates, ``с 15 по 17 июля``); when the
+    clause names no time of its own, the one month its sentence names, if only
+    one.
+Format
+    ``hybrid`` for гибрид/смешанн or both online and offline words, ``online``
+    for онлайн/дистанционно/видеоконференц/вебинар..., ``offline`` for
+    очно/в обычном режиме and by default; the clause decides first, then its
+    sentence.
+Level
+    From the title, then the clause -- СНГ/международн/государств/стран ->
+    international; России/российск/межрегиональн/всероссийск/федеральн/АСДГ
+    -> interregional; област/края/краев/региональн/республик -> regional;
+    else municipal.
+Summary
+    The sentence naming the event, whole, without a leading connective
+    ("Кроме того,", "Так,", "Также"), capitalised and ending with a stop.
 
-Pure: standard library only.
+Same title and year -> one event (the first). Pure: no Flask, no database.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Final, Literal
 
-from service.questionnaire.grammar import (
-    NOUN_BY_FORM,
-    Noun,
-    adjective_nominative,
-    is_modifier,
-    number_hint,
-)
+from service.questionnaire.dates import When, dates_of, has_time_words, times, years
+from service.questionnaire.grammar import Stage, stage_of_words
+from service.questionnaire.names import MAX_TITLE_LEN, title_at, triggers
 from service.questionnaire.text import (
     capitalise,
+    mask_quotes,
     md_escape,
+    plain,
     sentences,
     strip_list_marker,
-    strip_trailing,
 )
+
+__all__ = ["MAX_TITLE_LEN", "EventFormat", "EventLevel", "ParsedEvent", "dedupe", "events_in"]
 
 EventFormat = Literal["online", "offline", "hybrid"]
 EventLevel = Literal["municipal", "regional", "interregional", "international"]
 SourceSection = Literal["achievements", "plans"]
-
-MAX_TITLE_LEN: Final = 200
 
 
 @dataclass(frozen=True)
@@ -60,52 +72,31 @@ class ParsedEvent:
     level: EventLevel
     summary: str
     source_section: SourceSection
+    stage: Stage
+    month: int | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
 
 
-_CITY_DAY: Final = r"д(?:ень|ня|ню|нем|нём|не)\s+город\w*"
-_TRIGGER: Final = re.compile(
-    r"(?<!\w)(?:(?P<day>"
-    + _CITY_DAY
-    + r")|(?P<noun>"
-    + "|".join(sorted(map(re.escape, NOUN_BY_FORM), key=len, reverse=True))
-    + r"))(?!\w)",
-    re.IGNORECASE,
-)
-_GENERIC_COMPLEMENT: Final = re.compile(
-    r"^\s*,?\s*(?:посвящ|приуроч|в честь|в рамках|по случаю|к\s+(?:\d|дн|юбил|годовщ)|[«\"„])",
-    re.IGNORECASE,
-)
-_PARTICIPLE: Final = re.compile(r"^(\s*,?\s*)((?:посвящ|приуроч)[её]нн\w*)", re.IGNORECASE)
 _CLAUSE_SPLIT: Final = re.compile(
-    r"\s*(?:,\s*а\s+(?:также|так\s+же)|\s+а\s+также|,\s*и\s+также|,\s*также|,\s*и|;)\s+",
+    r"\s*(?:,\s*а\s+(?:также|так\s+же)|\s+а\s+также|,\s*и\s+также|,\s*также|,\s*и"
+    r"|,\s*в\s+том\s+числе|,\s*а(?=\s)|;)\s+",
     re.IGNORECASE,
 )
-_MONTHS: Final = "январе|феврале|марте|апреле|мае|июне|июле|августе|сентябре|октябре|ноябре|декабре"
-_TITLE_CUT: Final = re.compile(
-    r",(?!\s*(?:посвящ|приуроч))"
-    r"|\s+(?:в|во)\s+(?:онлайн|режиме|формате|дистанционн|очном|смешанн|гибридн|обычном"
-    r"|традиционном|период|течение|" + _MONTHS + r"|\d{4}\s*г|городе\b|г\.)"
-    r"|\s+(?:онлайн|дистанционно|очно|впервые|ежегодно|успешно|традиционно)\b"
-    r"|\s+на\s+(?:территори|базе|площадк|стадион|сайте)"
-    r"|\s+(?:при|с)\s+(?:участи|поддержк)"
-    r"|\s+(?:который|которая|которое|которые|которых|где|что|чтобы|когда)\b"
-    r"|\s+(?:стал[аои]?|был[аои]?|прош(?:ел|ёл|ла|ло|ли)|состоял\w*|провод\w*|проведен\w*"
-    r"|проведён\w*|организован\w*|собрал\w*|объединил\w*|планиру\w*|запланирован\w*"
-    r"|будет|будут|пройд\w*|состоится|состоятся)\b"
-    r"|\s+[–—]\s+(?:это|был|стал|прош)"
-    r"|\s*\(|\s*[.;!?](?:\s|$)",
+_WORD: Final = re.compile(r"[А-Яа-яЁё]+")
+_CONNECTIVE: Final = re.compile(
+    r"^(?:кроме\s+(?:того|этого|того\s+же)|помимо\s+(?:этого|того|прочего)|так|также|так\s+же"
+    r"|вместе\s+с\s+тем|при\s+этом|наряду\s+с\s+этим|более\s+того|однако|таким\s+образом"
+    r"|в\s+частности|например|итак|кроме\s+перечисленного|в\s+том\s+числе|к\s+тому\s+же"
+    r"|в\s+дополнение|дополнительно)(?:\s*,\s*|\s+(?=[а-яёa-z0-9«\"]))",
     re.IGNORECASE,
 )
+_YEAR_BEFORE: Final = 1
+_YEAR_AFTER: Final = 2
 
 
-def mask_quotes(text: str) -> str:
-    """Replace what is inside quotes with ``x`` so cuts never happen there."""
-
-    def hide(match: re.Match[str]) -> str:
-        inner = match.group(0)
-        return inner[0] + "x" * (len(inner) - 2) + inner[-1]
-
-    return re.sub(r"«[^«»]*»|„[^„“”]*[“”]|\"[^\"]*\"", hide, text)
+# --------------------------------------------------------------------------
+# Format and level
 
 
 def format_of(text: str) -> EventFormat | None:
@@ -153,108 +144,96 @@ def level_of(*texts: str) -> EventLevel:
 
 
 # --------------------------------------------------------------------------
-# Titles
+# Summary
 
 
-def _modifiers_before(clause: str, start: int) -> list[str]:
-    """The adjectives and ordinals right before ``start`` (at most six)."""
-    before = clause[:start].split(" ")
-    if before and before[-1] == "":
-        before.pop()
-    modifiers: list[str] = []
-    while before and len(modifiers) < 6 and is_modifier(before[-1]):
-        modifiers.insert(0, before.pop())
-    return modifiers
+def summary_of(sentence: str) -> str:
+    """The sentence as an event summary: no leading connective, capitalised,
+    ending with a stop (Markdown-escaped)."""
+    text = _CONNECTIVE.sub("", sentence.strip(), count=1) or sentence.strip()
+    text = re.sub(r"[\s,;:–—-]+$", "", text)
+    if text and not re.search(r"[.!?…][»\")]*$", text):
+        text += "."
+    return md_escape(capitalise(text))
 
 
-def _name_end(masked: str, end: int, noun: Noun | None) -> int:
-    """Where the event's name that ends its head word at ``end`` ends."""
-    rest = masked[end:]
-    cut = _TITLE_CUT.search(rest)
-    title_end = end + (cut.start() if cut else len(rest))
-    if noun is None or noun.generic:
-        return title_end
-    # "фестиваль X и конкурс Y": the second event noun starts a second name.
-    for conj in re.finditer(r"\s+и\s+", masked[end:title_end]):
-        following = masked[end + conj.end() : end + conj.end() + 80]
-        head = following.split(" ")[:5]
-        if any(_TRIGGER.fullmatch(w.strip(",.;:")) for w in head):
-            return end + conj.start()
-    return title_end
+# --------------------------------------------------------------------------
+# Stage, year, month
 
 
 @dataclass(frozen=True)
-class _Name:
-    """An event name's parts: ``modifiers`` + ``head`` + ``tail``."""
+class _Context:
+    """Where an event is named: its clause and sentence (both quote-masked)."""
 
-    modifiers: list[str]
-    head: str
-    tail: str
-
-
-def _day_nominative(word: str, modifiers: list[str], tail: str) -> _Name:
-    head = "День " + word.split(None, 1)[1]
-    if word.split(None, 1)[0].lower() != "день":
-        modifiers = [adjective_nominative(m, "m", "sg") for m in modifiers]
-    return _Name(modifiers, head, tail)
+    clause: str
+    sentence: str
+    position: int  # of the event's name in the clause
+    section: SourceSection
+    report_year: int
 
 
-def _noun_nominative(word: str, noun: Noun, modifiers: list[str], tail: str) -> _Name:
-    low = word.lower()
-    in_sg = low in noun.sg_forms
-    in_pl = low in noun.pl_forms
-    participle = _PARTICIPLE.match(tail)
-    hint = number_hint([*modifiers[-1:], *([participle.group(2)] if participle else [])])
-    number = (hint or noun.prefer) if in_sg and in_pl else ("pl" if in_pl else "sg")
-    lemma = noun.plural if number == "pl" else noun.singular
-    head = word
-    if low != lemma:
-        head = lemma
-        modifiers = [adjective_nominative(m, noun.gender, number) for m in modifiers]
-    if participle:
-        fixed = adjective_nominative(participle.group(2), noun.gender, number)
-        tail = participle.group(1) + fixed + tail[participle.end() :]
-    return _Name(modifiers, head, tail)
+def _stage(context: _Context) -> tuple[Stage, bool]:
+    stage, postponed = stage_of_words(_WORD.findall(context.clause))
+    if stage is None:
+        stage, postponed_in_sentence = stage_of_words(_WORD.findall(context.sentence))
+        postponed = postponed or postponed_in_sentence
+    if postponed:
+        return "planned", True
+    if stage is None:
+        stage = "held" if context.section == "achievements" else "planned"
+    return stage, False
 
 
-def _finish(name: _Name) -> str | None:
-    """The title text of ``name``, trimmed and bounded; ``None`` if too short."""
-    title = " ".join([*name.modifiers, name.head]) + name.tail
-    title = strip_trailing(re.sub(r"\s+", " ", title))
-    if title.count("«") > title.count("»"):
-        title += "»"
-    if len(title) > MAX_TITLE_LEN:
-        title = strip_trailing(title[:MAX_TITLE_LEN].rsplit(" ", 1)[0])
-    if len(title.split()) < 2:
-        return None
-    return capitalise(title)
+def _year(context: _Context, postponed: bool) -> int:
+    report = context.report_year
+    for year in years(context.clause):
+        if report - _YEAR_BEFORE <= year <= report + _YEAR_AFTER:
+            return year
+    if postponed or context.section == "plans":
+        return report + 1
+    return report
 
 
-def title_from(clause: str, masked: str, match: re.Match[str]) -> tuple[str, int] | None:
-    """The event title around the trigger ``match`` and where it ends in ``clause``."""
-    start, end = match.span()
-    word = match.group(0)
-    noun = None if match.group("day") else NOUN_BY_FORM.get(word.lower())
-    if noun is not None and noun.generic and not _GENERIC_COMPLEMENT.match(masked[end:]):
-        return None
-    modifiers = _modifiers_before(clause, start)
-    title_end = _name_end(masked, end, noun)
-    tail = clause[end:title_end]
-    if noun is None:
-        name = _day_nominative(word, modifiers, tail)
-    else:
-        name = _noun_nominative(word, noun, modifiers, tail)
-    title = _finish(name)
-    return None if title is None else (title, title_end)
+def _when(context: _Context) -> tuple[When | None, bool]:
+    """The time named for the event and whether it is the clause's own."""
+    own = times(context.clause)
+    if own:
+        return min(own, key=lambda when: abs(when.start - context.position)), True
+    if has_time_words(context.clause):
+        return None, False
+    months = {when.month for when in times(context.sentence)}
+    if len(months) == 1:
+        return times(context.sentence)[0], False
+    return None, False
+
+
+@dataclass(frozen=True)
+class _Timing:
+    stage: Stage
+    year: int
+    month: int | None
+    starts_on: date | None
+    ends_on: date | None
+
+
+def timing(context: _Context) -> _Timing:
+    stage, postponed = _stage(context)
+    year = _year(context, postponed)
+    when, own = (None, False) if postponed else _when(context)
+    if when is None:
+        return _Timing(stage, year, None, None, None)
+    if own and when.year is not None and abs(when.year - context.report_year) <= _YEAR_AFTER:
+        year = when.year
+    starts_on, ends_on = dates_of(when, year) if own else (None, None)
+    return _Timing(stage, year, when.month, starts_on, ends_on)
 
 
 # --------------------------------------------------------------------------
 # Events of an answer
 
 
-def _clauses(sentence: str) -> Iterable[tuple[str, str]]:
+def _clauses(sentence: str, masked_sentence: str) -> Iterator[tuple[str, str]]:
     """The clauses of ``sentence``, each with its quote-masked copy."""
-    masked_sentence = mask_quotes(sentence)
     bounds = [0]
     for split in _CLAUSE_SPLIT.finditer(masked_sentence):
         bounds.extend((split.start(), split.end()))
@@ -263,34 +242,58 @@ def _clauses(sentence: str) -> Iterable[tuple[str, str]]:
         yield sentence[a:b], masked_sentence[a:b]
 
 
-def _titles_in(clause: str, masked: str) -> Iterable[str]:
+def _titles_in(clause: str, masked: str) -> Iterator[tuple[str, int]]:
+    """The titles in a clause and where each starts."""
     position = 0
-    while match := _TRIGGER.search(masked, position):
-        found = title_from(clause, masked, match)
+    while True:
+        trigger = next(triggers(masked, position), None)
+        if trigger is None:
+            return
+        found = title_at(clause, masked, trigger)
         if found is None:
-            position = match.end()
+            position = trigger.end
             continue
-        title, position = found
-        yield title
+        title, end = found
+        yield title, trigger.start
+        position = max(end, trigger.end)
 
 
-def events_in(answer: list[str], year: int, section: SourceSection) -> list[ParsedEvent]:
-    """The events the paragraphs of one ``answer`` name, in order (with repeats)."""
+def _sentence_events(
+    sentence: str, section: SourceSection, report_year: int
+) -> Iterator[ParsedEvent]:
+    masked_sentence = mask_quotes(sentence)
+    summary = summary_of(sentence)
+    for clause, masked in _clauses(sentence, masked_sentence):
+        for title, position in _titles_in(clause, masked):
+            context = _Context(masked, masked_sentence, position, section, report_year)
+            when = timing(context)
+            yield ParsedEvent(
+                title=title,
+                year=when.year,
+                format=format_of(clause) or format_of(sentence) or "offline",
+                level=level_of(title, clause),
+                summary=summary,
+                source_section=section,
+                stage=when.stage,
+                month=when.month,
+                starts_on=when.starts_on,
+                ends_on=when.ends_on,
+            )
+
+
+def events_in(
+    answer: list[str], year: int, section: SourceSection, *, report_year: int | None = None
+) -> list[ParsedEvent]:
+    """The events the paragraphs of one ``answer`` name, in order (with repeats).
+
+    ``year`` is the answer's year (the reporting year for achievements, the
+    next for plans).
+    """
+    report = report_year if report_year is not None else year - (section == "plans")
     events: list[ParsedEvent] = []
     for paragraph in answer:
-        for sentence in sentences(strip_list_marker(paragraph)):
-            for clause, masked in _clauses(sentence):
-                events.extend(
-                    ParsedEvent(
-                        title=title,
-                        year=year,
-                        format=format_of(clause) or format_of(sentence) or "offline",
-                        level=level_of(title, clause),
-                        summary=md_escape(sentence),
-                        source_section=section,
-                    )
-                    for title in _titles_in(clause, masked)
-                )
+        for sentence in sentences(strip_list_marker(plain(paragraph).strip())):
+            events.extend(_sentence_events(sentence, section, report))
     return events
 
 

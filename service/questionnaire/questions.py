@@ -48,6 +48,7 @@ from service.questionnaire.text import (
     QUESTION_NUMBER,
     QUESTION_START,
     paragraphs,
+    plain,
 )
 
 QuestionKind = Literal["achievements", "plans", "assistance"]
@@ -65,6 +66,7 @@ _CITY_PARTICLES: Final = frozenset({"на", "де", "он", "над", "при", 
 
 def city_name(line: str) -> str | None:
     """The city named by a heading line, or ``None`` when it is no heading."""
+    line = plain(line).strip()
     if QUESTION_START.match(line):
         return None
     name = _CITY_PREFIX.sub("", line)
@@ -125,7 +127,11 @@ def classify(question: str) -> Question:
 
 
 def split_question(paragraph: str) -> tuple[str, str] | None:
-    """``(question, answer on the same line)`` when the paragraph opens a question."""
+    """``(question, answer on the same line)`` when the paragraph opens a question.
+
+    Both come without bold/italic marks (a question is often set in bold).
+    """
+    paragraph = plain(paragraph).strip()
     if BULLET.match(paragraph) or LETTERED.match(paragraph):
         return None
     numbered = QUESTION_NUMBER.match(paragraph)

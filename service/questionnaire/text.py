@@ -17,12 +17,18 @@ Broken lines (:func:`paragraphs`)
     question line looks like (:data:`QMARK_END`, :data:`QUESTION_START`) lives
     here because joining lines depends on it.
 
+Marks
+    Office documents keep bold and italic: their runs stand between
+    :data:`STRONG` and :data:`EMPH` marks (private-use characters), balanced on
+    every line (:func:`tidy_marks`). Shapes (questions, list items, headings)
+    are read from the text without marks (:func:`plain`).
+
 Markdown (:func:`markdown`)
     Long text fields are CommonMark: one paragraph per source paragraph,
     separated by a blank line; list items as ``- item`` (numbered items as
-    ``1. item``); characters that Markdown would read as markup (``*``,
-    ``_``, backquote, brackets, ``<``, a leading ``#`` ...) are
-    backslash-escaped.
+    ``1. item``); marked runs as ``**bold**`` and ``*italic*``; characters
+    that Markdown would read as markup (``*``, ``_``, backquote, brackets,
+    ``<``, a leading ``#`` ...) are backslash-escaped.
 
 Pure: standard library only.
 """
@@ -35,6 +41,11 @@ from collections.abc import Iterable
 from typing import Final
 
 MAX_QUESTION_LEN: Final = 250
+
+#: Marks around a bold and an italic run of an office document.
+STRONG: Final = "\ue000"
+EMPH: Final = "\ue001"
+_NO_MARKS: Final = dict.fromkeys(map(ord, STRONG + EMPH))
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -61,6 +72,87 @@ def clean_lines(text: str) -> list[str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_LINE_BREAKS)
     text = text.translate(_INVISIBLE).translate(_SPACES)
     return [_MULTI_SPACE.sub(" ", line).strip() for line in text.split("\n")]
+
+
+# --------------------------------------------------------------------------
+# Marks
+
+
+def plain(text: str) -> str:
+    """``text`` without bold/italic marks."""
+    return text.translate(_NO_MARKS)
+
+
+def _runs(line: str) -> tuple[list[str], list[str]]:
+    """The line as text pieces and mark characters, marks well nested, and
+    the marks left open at its end (closed in the pieces).
+
+    A mark closes the innermost open run when it is the same mark; a mark
+    closing an outer run first closes (and later reopens) the inner one.
+    """
+    tokens: list[str] = []
+    stack: list[str] = []
+    piece = ""
+    for char in line:
+        if char not in (STRONG, EMPH):
+            piece += char
+            continue
+        tokens.append(piece)
+        piece = ""
+        if char not in stack:
+            stack.append(char)
+            tokens.append(char)
+            continue
+        inner = stack[stack.index(char) + 1 :]
+        tokens.extend(reversed(inner))
+        tokens.append(char)
+        stack.remove(char)
+        tokens.extend(inner)
+    tokens.append(piece)
+    tokens.extend(reversed(stack))
+    return [t for t in tokens if t], stack
+
+
+def _is_mark(token: str) -> bool:
+    return token in (STRONG, EMPH)
+
+
+def _tidy_step(tokens: list[str]) -> bool:
+    """Make one fix in ``tokens`` (see :func:`_tidy_line`); whether one was made."""
+    for i in range(len(tokens) - 1):
+        a, b = tokens[i], tokens[i + 1]
+        if _is_mark(a) and a == b:  # an empty run
+            del tokens[i : i + 2]
+            return True
+        opening = _is_mark(a) and tokens[: i + 1].count(a) % 2 == 1
+        if opening and not _is_mark(b) and b.startswith(" "):
+            tokens[i : i + 2] = [" ", a, b[1:]] if b[1:] else [" ", a]
+            return True
+        closing = _is_mark(b) and tokens[: i + 1].count(b) % 2 == 1
+        if closing and not _is_mark(a) and a.endswith(" "):
+            tokens[i : i + 2] = [a[:-1], b, " "] if a[:-1] else [b, " "]
+            return True
+    return False
+
+
+def _tidy_line(line: str) -> str:
+    """Spaces moved out of marked runs and empty runs dropped."""
+    tokens, _ = _runs(line)
+    while _tidy_step(tokens):
+        pass
+    return "".join(tokens)
+
+
+def tidy_marks(text: str) -> str:
+    """Marks balanced on every line (runs over a line break are closed at its
+    end and reopened after it), spaces outside the runs, no empty runs."""
+    out: list[str] = []
+    carried = ""
+    for line in text.split("\n"):
+        line = carried + line
+        carried = "".join(_runs(line)[1])
+        out.append(_tidy_line(line))
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------
@@ -120,8 +212,11 @@ def _ends_with_abbreviation(line: str) -> bool:
     return match is not None and match.group(1).lower() in ABBREVIATIONS
 
 
-def _should_join(prev: str, line: str) -> bool:
+def _should_join(marked_prev: str, marked_line: str) -> bool:
     """Whether ``line`` continues the paragraph ``prev`` (a broken line)."""
+    prev, line = plain(marked_prev), plain(marked_line)
+    if not prev or not line:
+        return bool(prev) and not line
     if is_list_item(line) or QMARK_END.search(prev):
         return False
     if prev.endswith((":", ";")):
@@ -170,11 +265,23 @@ def paragraphs(lines: Iterable[str]) -> list[str]:
 # Sentences
 
 
+def mask_quotes(text: str) -> str:
+    """Replace what is inside quotes with ``x`` so cuts never happen there."""
+
+    def hide(match: re.Match[str]) -> str:
+        inner = match.group(0)
+        return inner[0] + "x" * (len(inner) - 2) + inner[-1]
+
+    return re.sub(r"«[^«»]*»|„[^„“”]*[“”]|\"[^\"]*\"", hide, text)
+
+
 def sentences(text: str) -> list[str]:
-    """Split a paragraph into sentences, minding ``г.``, ``т.д.`` and initials."""
+    """Split a paragraph into sentences, minding ``г.``, ``т.д.``, initials and
+    names in quotes («Алтай. Слово и цифра»)."""
     out: list[str] = []
     start = 0
-    for match in re.finditer(r"[.!?…]+[»\"”)]*\s+(?=[«\"„(]?[А-ЯЁA-Z0-9])", text):
+    masked = mask_quotes(text)
+    for match in re.finditer(r"[.!?…]+[»\"”)]*\s+(?=[«\"„(]?[А-ЯЁA-Z0-9])", masked):
         if text[match.start()] == ".":
             before = re.search(r"([A-Za-zА-Яа-яЁё-]+)$", text[start : match.start()])
             word = before.group(1) if before else ""
@@ -203,13 +310,23 @@ _MD_LINE_START: Final = re.compile(r"^(?:([#>+=|~-])|(\d+)([.)]))")
 
 
 def md_escape(text: str) -> str:
+    """``text`` with Markdown's markup characters escaped; marks become
+    ``**``/``*`` when they are balanced, and are dropped otherwise."""
     text = _MD_INLINE.sub(r"\\\1", text)
     match = _MD_LINE_START.match(text)
     if match and match.group(1):
-        return "\\" + text
+        return _render_marks("\\" + text)
     if match:
-        return match.group(2) + "\\" + text[match.end(2) :]
-    return text
+        text = match.group(2) + "\\" + text[match.end(2) :]
+    return _render_marks(text)
+
+
+def _render_marks(text: str) -> str:
+    if STRONG not in text and EMPH not in text:
+        return text
+    if text.count(STRONG) % 2 or text.count(EMPH) % 2:
+        return plain(text)
+    return text.replace(STRONG, "**").replace(EMPH, "*")
 
 
 def markdown(paragraphs: Iterable[str]) -> str:

@@ -337,3 +337,25 @@ class Subscription(Model):
     #: Work claim: a worker owns the subscription until the lease expires.
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column()
+
+
+class QuestionnaireImport(Model):
+    """A questionnaire read from an upload, kept while its drafts are reviewed.
+
+    ``entry_ids`` are the drafts made from it (the note first); ``flags``
+    names, per entry id, the values the reader guessed and the admin has not
+    yet reviewed ("topics", "dates", "stage").
+    """
+
+    __tablename__ = "questionnaire_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    format: Mapped[str] = mapped_column(String(16))
+    source_text: Mapped[str] = mapped_column(Text)
+    entry_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    flags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+    city: Mapped[City] = relationship(lazy="joined")

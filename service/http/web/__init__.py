@@ -11,7 +11,7 @@ from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from service.http.errors import wants_json
-from service.http.web import admin, helpers, reading
+from service.http.web import admin, helpers, imports, reading
 
 csrf = CSRFProtect()
 
@@ -41,8 +41,10 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     csrf.init_app(app)
+    app.before_request(imports.allow_uploads)  # before the form is read
     app.before_request(_protect_forms)
     app.register_error_handler(CSRFError, _csrf_failed)
     helpers.init_app(app)
     app.register_blueprint(reading.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(imports.bp)

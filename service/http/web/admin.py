@@ -24,17 +24,19 @@ from flask import (
     session,
     url_for,
 )
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from service import accounts as auth
 from service.entries import service as entries
 from service.entries.access import Principal
 from service.entries.filters import EntryFilter
+from service.entries.rendering import entry_html
 from service.errors import AuthError, ConflictError, ValidationError
 from service.fields import labels
 from service.http.errors import wants_json
 from service.http.web import forms, queries
-from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
+from service.http.web.helpers import PER_PAGE, FilterSchema, entry_path, load_args
 from service.mirror import subscriptions
 from service.mirror.results import poll_message
 from service.store.models import AdminUser, Entry, db
@@ -169,7 +171,11 @@ def _choices(kind: str) -> dict[str, Any]:
 
 
 def _form_page(
-    kind: str, entry: Entry | None, values: dict[str, Any], errors: forms.FormErrors | None = None
+    kind: str,
+    entry: Entry | None,
+    values: dict[str, Any],
+    errors: forms.FormErrors | None = None,
+    preview: Markup | None = None,
 ) -> tuple[str, int]:
     html = render_template(
         f"admin/{kind}_form.html",
@@ -178,9 +184,20 @@ def _form_page(
         values=values,
         errors=errors or {},
         labels=labels(kind),
+        preview=preview,
         **_choices(kind),
     )
     return html, 422 if errors else 200
+
+
+def _preview(kind: str, entry: Entry | None) -> tuple[str, int]:
+    """The form again with the entry as its page would show it; nothing is saved."""
+    try:
+        data = forms.validate(kind, request.form)
+    except forms.FormInvalid as invalid:
+        return _form_page(kind, entry, forms.typed_form(request.form), invalid.errors)
+    shown = Markup(entry_html({**data, "kind": kind}))
+    return _form_page(kind, entry, forms.typed_form(request.form), preview=shown)
 
 
 def _save(kind: str, entry: Entry | None) -> Entry:
@@ -196,10 +213,12 @@ def _save(kind: str, entry: Entry | None) -> Entry:
         raise forms.service_error(error) from error
 
 
-def _saved_message(entry: Entry) -> str:
-    if entry.status == Status.PUBLISHED:
-        return f"«{entry.title}» сохранено и опубликовано."
-    return f"«{entry.title}» сохранено как черновик."
+def _saved_message(entry: Entry) -> Markup:
+    """The message after saving, with a link to the entry's page (drafts too)."""
+    published = entry.status == Status.PUBLISHED
+    state = "сохранено и опубликовано" if published else "сохранено как черновик"
+    link = Markup('<a href="{}">Открыть запись</a>').format(entry_path(entry))
+    return Markup("«{}» {}. ").format(entry.title, state) + link
 
 
 @bp.route("/<plural>/new", methods=["GET", "POST"])
@@ -208,6 +227,8 @@ def create(plural: str) -> Any:
     kind = _kind(plural)
     if request.method == "GET":
         return _form_page(kind, None, {"status": Status.DRAFT.value})
+    if request.form.get("action") == "preview":
+        return _preview(kind, None)
     try:
         entry = _save(kind, None)
     except forms.FormInvalid as invalid:
@@ -223,6 +244,8 @@ def edit(plural: str, entry_id: int) -> Any:
     entry = own_entry(kind, entry_id)
     if request.method == "GET":
         return _form_page(kind, entry, forms.entry_form(entry))
+    if request.form.get("action") == "preview":
+        return _preview(kind, entry)
     try:
         _save(kind, entry)
     except forms.FormInvalid as invalid:
@@ -237,7 +260,13 @@ def publish(plural: str, entry_id: int) -> Response:
     entry = own_entry(_kind(plural), entry_id)
     if entry.status != Status.PUBLISHED:
         entries.update_entry(entry, {"status": Status.PUBLISHED.value})
-    flash(f"«{entry.title}» опубликовано.")
+    flash(
+        Markup('«{}» опубликовано. <a href="{}">Открыть запись</a>').format(
+            entry.title, entry_path(entry)
+        )
+    )
+    if request.form.get("next") == "entry":
+        return redirect(entry_path(entry))
     return redirect(url_for("admin.dashboard"))
 
 
@@ -279,9 +308,40 @@ def tokens() -> Any:
     return html, 422 if error else 200
 
 
+def _confirm(heading: str, question: str, consequence: str, button: str, back: str,
+             **hidden: str) -> str:  # fmt: skip
+    """A page asking to confirm what the form posted (it posts again with confirm=1)."""
+    return render_template(
+        "admin/confirm.html",
+        heading=heading,
+        question=question,
+        consequence=consequence,
+        button=button,
+        back=back,
+        action=request.path,
+        hidden=hidden,
+    )
+
+
+def _confirmed() -> bool:
+    return request.form.get("confirm") == "1"
+
+
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
-def revoke_token(token_id: int) -> Response:
+def revoke_token(token_id: int) -> Any:
+    if not _confirmed():
+        token = next((t for t in auth.list_tokens(g.admin.city_id) if t.id == token_id), None)
+        if token is None:
+            abort(404)
+        return _confirm(
+            "Отозвать ключ API",
+            f"Отозвать ключ «{token.label or 'без описания'}»?",
+            "Программы, которые пишут с этим ключом, перестанут работать. Отменить это нельзя: "
+            "понадобится новый ключ.",
+            "Да, отозвать ключ",
+            url_for("admin.tokens"),
+        )
     auth.revoke_token(token_id, _principal())
     flash("Ключ отозван: с ним больше нельзя писать через API.")
     return redirect(url_for("admin.tokens"))
@@ -346,8 +406,21 @@ def poll_subscription(sub_id: int) -> Response:
 
 @bp.route("/subscriptions/<int:sub_id>/remove", methods=["POST"])
 @login_required
-def remove_subscription(sub_id: int) -> Response:
+def remove_subscription(sub_id: int) -> Any:
     purge = request.form.get("purge") == "1"
+    if purge and not _confirmed():
+        sub = next((s for s in subscriptions.list_subscriptions() if s.id == sub_id), None)
+        if sub is None:
+            abort(404)
+        return _confirm(
+            "Отписаться и удалить записи",
+            f"Отписаться от «{sub.title or sub.url}» и удалить все полученные из неё записи?",
+            "Записи этой ленты исчезнут с сайта, из поиска и из ленты сети. "
+            "Вернуть их можно только новой подпиской.",
+            "Да, отписаться и удалить",
+            url_for("admin.subscriptions_page"),
+            purge="1",
+        )
     subscriptions.remove_subscription(sub_id, purge=purge)
     if purge:
         flash("Подписка удалена вместе с полученными записями.")

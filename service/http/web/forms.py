@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError as SchemaError
@@ -28,6 +29,9 @@ INTEGER = re.compile(r"[+-]?\d{1,12}")
 EMPTY_IS_ABSENT = (FieldType.DATE, FieldType.CHOICE)
 
 FormErrors = dict[str, list[str]]
+#: A date is typed as day, month and year (the gov.uk pattern): ``starts_on-day``...
+DATE_PARTS = ("day", "month", "year")
+DATE_HINT = "Например, 12 06 2022"
 
 
 class FormInvalid(Exception):
@@ -92,12 +96,51 @@ def _flatten(messages: Mapping[str, Any] | list[Any], prefix: str = "") -> FormE
     return out
 
 
-def validate(kind: str, form: MultiDict[str, str]) -> dict[str, Any]:
-    """Validated data for service.entries.service, or :class:`FormInvalid`."""
+def _date_from_parts(form: MultiDict[str, str], name: str) -> tuple[str | None, str | None]:
+    """(ISO date or "" when empty, error) from ``name-day``/``-month``/``-year``;
+    ``(None, None)`` when the form has no such parts."""
+    keys = [f"{name}-{part}" for part in DATE_PARTS]
+    if not any(key in form for key in keys):
+        return None, None
+    day, month, year = (form.get(key, "").strip() for key in keys)
+    if not (day or month or year):
+        return "", None
+    if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+        return "", f"Введите дату полностью: день, месяц и год цифрами ({DATE_HINT.lower()})."
     try:
-        return SCHEMAS[kind]().load(form_data(kind, form))
+        return date(int(year), int(month), int(day)).isoformat(), None
+    except ValueError:
+        return "", f"Такой даты нет: {day}.{month}.{year}. {DATE_HINT}."
+
+
+def _with_dates(kind: str, form: MultiDict[str, str]) -> tuple[MultiDict[str, str], FormErrors]:
+    """The form with its day/month/year parts read into date fields, and their errors."""
+    out = MultiDict(form)
+    errors: FormErrors = {}
+    for spec in fields_of(kind):
+        if spec.type is not FieldType.DATE:
+            continue
+        value, error = _date_from_parts(form, spec.name)
+        if value is not None:
+            out[spec.name] = value
+        if error:
+            errors[spec.name] = [error]
+    return out, errors
+
+
+def validate(kind: str, form: MultiDict[str, str]) -> dict[str, Any]:
+    """Validated data for service.entries.service, or :class:`FormInvalid` with
+    every error of the form at once."""
+    form, errors = _with_dates(kind, form)
+    try:
+        data = SCHEMAS[kind]().load(form_data(kind, form))
     except SchemaError as error:
-        raise FormInvalid(_flatten(error.messages)) from error
+        for name, messages in _flatten(error.messages).items():
+            errors.setdefault(name, messages)  # a date's own error says it best
+        raise FormInvalid(errors) from error
+    if errors:
+        raise FormInvalid(errors)
+    return data
 
 
 def service_error(error: ValidationError) -> FormInvalid:
@@ -111,6 +154,10 @@ def entry_form(entry: Entry) -> dict[str, Any]:
     for spec in fields_of(entry.kind):
         value = getattr(entry, spec.attr)
         values[spec.name] = "" if value is None else str(value)
+        if spec.type is FieldType.DATE:
+            parts = (value.day, value.month, value.year) if value else ("", "", "")
+            for part, number in zip(DATE_PARTS, parts, strict=True):
+                values[f"{spec.name}-{part}"] = str(number)
     values["topics"] = entry.topic_codes
     values["tags"] = ", ".join(entry.tags or [])
     values["status"] = entry.status
