@@ -63,42 +63,63 @@ def _city_for(slug: str, data: dict[str, Any], cities: dict[str, City], origin: 
     return city
 
 
-def _fill(
-    entry: Entry, incoming: Incoming, city: City, topics: dict[str, Topic], sub_id: int
-) -> None:
+def _values(
+    incoming: Incoming, city: City, topics: dict[str, Topic], sub_id: int
+) -> dict[str, Any]:
+    """Every attribute a stored version sets on its entry (the columns of both kinds)."""
     data = incoming.data
-    entry.kind = data["kind"]
-    entry.city = city
+    kind = data["kind"]
     codes = list(dict.fromkeys(data["topics"]))
-    entry.topics = [topics[c] for c in codes if c in topics]
     unknown = [c for c in codes if c not in topics]  # kept as free tags: nothing is lost
-    entry.tags = list(dict.fromkeys([*data["tags"], *unknown]))
-    for attr in ALL_COLUMNS:
-        setattr(entry, attr, None)
-    for spec in fields_of(entry.kind):
-        setattr(entry, spec.attr, data.get(spec.name))
-    entry.summary = data.get("summary") or ""
-    practice = entry.kind == Kind.PRACTICE
+    values: dict[str, Any] = dict.fromkeys(ALL_COLUMNS)
+    values.update(
+        kind=kind,
+        city=city,
+        topics=[topics[c] for c in codes if c in topics],
+        tags=list(dict.fromkeys([*data["tags"], *unknown])),
+    )
+    for spec in fields_of(kind):
+        values[spec.attr] = data.get(spec.name)
+    values["summary"] = data.get("summary") or ""
+    practice = kind == Kind.PRACTICE
     generic = practice and bool(data.get("generic"))
     if practice:
         contact = data.get("contact") or {}
         for spec in CONTACT:
-            setattr(entry, spec.attr, contact.get(spec.name))
+            values[spec.attr] = contact.get(spec.name)
     else:  # records of instances older than contract v2 have no stage and month
-        entry.stage = entry.stage or EventStage.HELD.value
-        if entry.month is None and entry.starts_on is not None:
-            entry.month = entry.starts_on.month
-    # Sanitized while parsing, under the one policy (feeds.html): no second pass here.
-    entry.content_html = (data.get("content_html") or "") if generic else None
-    entry.published = data.get("published")
-    entry.updated = data["updated"]
-    entry.status = Status.PUBLISHED
-    entry.origin = Origin.MIRROR
-    entry.link = incoming.link
-    entry.source_id = incoming.source.id
-    entry.source_title = incoming.source.title
-    entry.source_url = incoming.source.url
-    entry.subscription_id = sub_id
+        values["stage"] = values["stage"] or EventStage.HELD.value
+        if values["month"] is None and values["starts_on"] is not None:
+            values["month"] = values["starts_on"].month
+    values.update(
+        # Sanitized while parsing, under the one policy (feeds.html): no second pass here.
+        content_html=(data.get("content_html") or "") if generic else None,
+        published=data.get("published"),
+        updated=data["updated"],
+        status=Status.PUBLISHED,
+        origin=Origin.MIRROR,
+        link=incoming.link,
+        source_id=incoming.source.id,
+        source_title=incoming.source.title,
+        source_url=incoming.source.url,
+        subscription_id=sub_id,
+    )
+    return values
+
+
+def _fill(entry: Entry, values: dict[str, Any], *, new: bool) -> None:
+    """Set the values on the entry: tracked for a stored one, directly on a new one.
+
+    A new entry never joins the session (:func:`_insert_new` writes its row),
+    so its values go straight into the instance's dictionary, skipping the
+    attribute instrumentation (change history, collection adapters) that was
+    a quarter of a cold poll's store time.
+    """
+    if new:
+        vars(entry).update(values)
+        return
+    for name, value in values.items():
+        setattr(entry, name, value)
 
 
 def _published_html(entry: Entry, data: dict[str, Any]) -> str | None:
@@ -156,12 +177,13 @@ def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
     now = utcnow()
     for version in (*plan.insert, *plan.update):
         entry = entries.get(version.uid)
+        fresh = entry is None
         if entry is None:
             entry = Entry(uid=version.uid, created=now)
             new.append(entry)
         data = version.payload.data
         city = _city_for(version.city, data["city"], cities, version.origin)
-        _fill(entry, version.payload, city, topics, sub_id)
+        _fill(entry, _values(version.payload, city, topics, sub_id), new=fresh)
         refresh_search_text(entry)
         events.append((version.updated, 0, len(events), entry, _published_html(entry, data)))
     db.session.flush()  # updated entries and new cities (the new entries need their ids)
