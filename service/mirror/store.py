@@ -148,7 +148,8 @@ def _insert_new(new: list[Entry]) -> None:
         return
     keys = sorted(_COLUMNS.intersection(set().union(*(vars(entry) for entry in new))))
     rows = [{key: getattr(entry, key) for key in keys} for entry in new]
-    statement = insert(Entry).returning(Entry.id, sort_by_parameter_order=True)
+    table = cast(Table, Entry.__table__)  # Core: no ORM bulk machinery per row
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     ids = db.session.execute(statement, rows).scalars().all()
     for entry, new_id in zip(new, ids, strict=True):
         entry.id = new_id
