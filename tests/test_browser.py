@@ -239,7 +239,7 @@ def test_admin_imports_questionnaires_reviews_and_publishes(
     page.get_by_role("link", name="Магадан 2022.docx").click()
     expect(page.get_by_role("heading", name="Текст анкеты")).to_be_visible()
     expect(page.locator(".source-text")).to_contain_text("Адресную помощь получили 3400 семей")
-    action = page.locator("fieldset.draft", has_text="Благотворительная акция «Дорога в школу»")
+    action = page.locator("fieldset.review-draft", has_text="Благотворительная акция «Дорога в школу»")
     expect(action.locator(".flag", has_text="даты не указаны — уточните")).to_be_visible()
     expect(action.locator(".flag", has_text="проверьте темы")).to_be_visible()
     shot(page, "import-review")
@@ -258,7 +258,7 @@ def test_admin_imports_questionnaires_reviews_and_publishes(
     shot(page, "import-review-errors")
 
     # Fix the flagged field and publish everything in one step.
-    action = page.locator("fieldset.draft", has_text="Дорога в школу")
+    action = page.locator("fieldset.review-draft", has_text="Дорога в школу")
     action.get_by_label("Название").fill("Благотворительная акция «Дорога в школу»")
     starts = action.get_by_role("group", name="Начало")
     starts.get_by_role("textbox", name="День").fill("15")
@@ -281,4 +281,4 @@ def test_admin_imports_questionnaires_reviews_and_publishes(
     # The second questionnaire waits for its review.
     page.goto(f"{base}/admin/import")
     page.get_by_role("link", name="Братск 2021.odt").click()
-    expect(page.locator("fieldset.draft", has_text="Общегородской субботник")).to_be_visible()
+    expect(page.locator("fieldset.review-draft", has_text="Общегородской субботник")).to_be_visible()
