@@ -315,3 +315,19 @@ def test_import_collection_takes_each_city_from_its_heading(
         "yakutsk",
         "yuzhno-sakhalinsk",
     ]
+
+
+def test_import_collection_with_a_damaged_archive(
+    runner: FlaskCliRunner, api: Api, tmp_path: Path
+) -> None:
+    good = _collection_zip({"омск.txt": (DATA / "omsk-2020.txt").read_bytes()})
+    damaged = bytearray(good)
+    start = damaged.index("омск.txt".encode()) + 20  # past the name: the compressed data
+    for i in range(start, start + 40):
+        damaged[i] ^= 0xFF
+    archive = tmp_path / "собрание.zip"
+    archive.write_bytes(bytes(damaged))
+    result = invoke(runner, "practice", "import-collection", str(archive), "--create-cities")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "повреждён" in result.output
+    assert api.get("/api/v1/cities").json == []

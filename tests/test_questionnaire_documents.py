@@ -11,6 +11,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.errors import QuestionnaireError
 from service.questionnaire.documents import MAX_UNPACKED_BYTES, decode_text, read_document
@@ -169,3 +171,30 @@ def test_format_is_taken_from_the_content() -> None:
     assert read_document("анкета.docx", odt).format == "odt"  # misnamed, still read
     assert read_document("анкета", SAMPLE_DOCX).format == "docx"
     assert read_document("анкета.txt", make_rtf("ОМСК")).format == "rtf"
+
+
+_ODT_SAMPLE = make_odt(read(DATA / "omsk-2020.txt"))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    st.sampled_from(["a.docx", "a.odt", "a.rtf", "a.txt", "a", "a.zip"]),
+    st.sampled_from(["docx", "odt", "rtf", "txt"]),
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=8),
+    st.integers(0, 10**6),
+)
+def test_damaged_files_give_a_questionnaire_error_or_a_document(
+    name: str, base: str, flips: list[tuple[int, int]], cut: int
+) -> None:
+    """Bytes flipped and files cut anywhere: a Russian error or a text, never a crash."""
+    source = {"docx": SAMPLE_DOCX, "odt": _ODT_SAMPLE, "rtf": make_rtf("ОМСК\nТекст."),
+              "txt": "ОМСК".encode("cp1251")}[base]  # fmt: skip
+    data = bytearray(source[: max(1, cut % (len(source) + 1))])
+    for position, value in flips:
+        data[position % len(data)] = value
+    try:
+        document = read_document(name, bytes(data))
+    except QuestionnaireError as error:
+        assert error.part in {"file", "text"} and re.search(r"[А-Яа-я]", error.message)
+    else:
+        assert isinstance(document.text, str)

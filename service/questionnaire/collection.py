@@ -28,7 +28,12 @@ from sqlalchemy import select
 from service.errors import QuestionnaireError
 from service.language import fold
 from service.questionnaire import importer
-from service.questionnaire.documents import MAX_FILE_BYTES, MAX_UNPACKED_BYTES, read_document
+from service.questionnaire.documents import (
+    MAX_FILE_BYTES,
+    MAX_UNPACKED_BYTES,
+    ZIP_ERRORS,
+    read_document,
+)
 from service.questionnaire.parse import ParsedQuestionnaire, parse_questionnaire
 from service.store.models import City, db
 from service.vocab import Kind, Status
@@ -76,7 +81,7 @@ def _unzip(name: str, data: bytes) -> list[_File]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not _skipped(_member_name(m))]
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except ZIP_ERRORS:
         return [_File(name, None, "архив повреждён и не открывается.")]
     if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES or len(members) > MAX_FILES:
         return [_File(name, None, "архив слишком велик после распаковки.")]
@@ -88,7 +93,10 @@ def _unzip(name: str, data: bytes) -> list[_File]:
         elif _member_name(member).lower().endswith(".zip"):
             out.append(_File(label, None, "архив внутри архива не открывается: распакуйте его."))
         else:
-            out.append(_File(label, archive.read(member)))
+            try:
+                out.append(_File(label, archive.read(member)))
+            except ZIP_ERRORS:
+                out.append(_File(label, None, "файл в архиве повреждён и не читается."))
     return out
 
 
@@ -97,7 +105,7 @@ def _is_collection_zip(name: str, data: bytes) -> bool:
         return False
     try:
         names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except ZIP_ERRORS:
         return name.lower().endswith(".zip")
     return "word/document.xml" not in names and "mimetype" not in names
 

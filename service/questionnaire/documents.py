@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -84,6 +85,15 @@ _BOMS: Final = (
     (b"\xfe\xff", "utf-16"),
 )
 _MARKS: Final = dict.fromkeys(map(ord, STRONG + EMPH))
+#: What reading a damaged ZIP raises.
+ZIP_ERRORS: Final = (
+    zipfile.BadZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+    zlib.error,
+)
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,7 @@ def _open_zip(data: bytes, what: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+    except ZIP_ERRORS as error:
         raise _fail(f"{what} повреждён и не открывается.") from error
     if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
         raise _fail(f"{what} слишком велик после распаковки.")
@@ -176,7 +186,7 @@ def _zip_kind(data: bytes) -> str | None:
                 return "docx"
             if "mimetype" in names and archive.read("mimetype").strip() == _ODT_MIME:
                 return "odt"
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+    except (*ZIP_ERRORS, KeyError):
         return None
     return None
 
