@@ -266,3 +266,14 @@ def test_collection_for_the_instance_admin(
     assert {n["city"] for n in api.get("/api/v1/practices").json["items"]} == {"magadan", "omsk"}
     again = magadan.client.post(url, data={"token": token, "create": ["Омск"]})
     assert "Загрузка устарела" in again.get_data(as_text=True)  # a token is used once
+
+
+def test_too_large_uploads_get_a_russian_page(magadan: Admin, app: Flask, api: Api) -> None:
+    app.config["QUESTIONNAIRE_MAX_BYTES"] = 2000
+    one = upload(magadan, ("big.txt", b"x" * 5000))
+    assert one.status_code == 422 and "больше 1 МБ" in one.get_data(as_text=True)
+    whole = upload(magadan, *[(f"{n}.txt", b"x" * 100_000) for n in range(15)])
+    # 413 when the CSRF check reads the form first, 422 from the upload page otherwise.
+    assert whole.status_code in (413, 422)
+    assert "больше" in whole.get_data(as_text=True)
+    assert api.get("/api/v1/practices", api.token("magadan")).json["total"] == 0
