@@ -46,20 +46,21 @@ def make_admin(api: Api, runner: Any, slug: str, name: str) -> str:
     return email
 
 
-@pytest.fixture
-def omsk(app: Flask, api: Api, runner: Any) -> Admin:
-    email = make_admin(api, runner, "omsk", "Омск")
-    admin = Admin(app.test_client(), email)
+def logged_in(app: Flask, api: Api, runner: Any, slug: str, name: str) -> Admin:
+    """A city, its admin, and a client logged in as that admin."""
+    admin = Admin(app.test_client(), make_admin(api, runner, slug, name))
     assert admin.login().status_code == 302
     return admin
+
+
+@pytest.fixture
+def omsk(app: Flask, api: Api, runner: Any) -> Admin:
+    return logged_in(app, api, runner, "omsk", "Омск")
 
 
 @pytest.fixture
 def tomsk(app: Flask, api: Api, runner: Any) -> Admin:
-    email = make_admin(api, runner, "tomsk", "Томск")
-    admin = Admin(app.test_client(), email)
-    assert admin.login().status_code == 302
-    return admin
+    return logged_in(app, api, runner, "tomsk", "Томск")
 
 
 def practice_form(**over: Any) -> dict[str, Any]:
