@@ -3,8 +3,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
-# Debian packages the test suite drives: a real browser, the RELAX NG validator and a feed reader.
-SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/jing /usr/bin/newsboat
+# The port `make run` serves on (BASE_URL should name it too).
+PORT   ?= 5000
+# Debian packages the test suite drives: a real browser, the RELAX NG validator, a feed
+# reader and nginx (the production recipe in deploy/ is tested behind it).
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/jing /usr/bin/newsboat /usr/sbin/nginx
 
 .PHONY: run test lint format bench bench-tools system-tools clean
 
@@ -14,16 +17,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The whole instance: the web server and the mirror worker (Procfile, run by honcho),
+# both stopped by Ctrl+C. Metrics of both processes meet in instance/metrics.
 run: $(STAMP)
 	$(BIN)/flask --app wsgi demo
-	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+	rm -rf instance/metrics && mkdir -p instance/metrics
+	PATH="$(CURDIR)/$(BIN):$$PATH" PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/instance/metrics" \
+	  $(BIN)/honcho --procfile Procfile start --port $(PORT)
 
 system-tools:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do test -x $$tool || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages for:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium jing newsboat >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium jing newsboat nginx >/dev/null; \
 	fi
 
 test: $(STAMP) system-tools

@@ -80,6 +80,8 @@ class Fetched:
     retry_after: str | None
     #: The new address when every redirect on the way was permanent.
     permanent_url: str | None = None
+    #: The ``Link`` header (WebSub discovery: the feed's hub and canonical URL).
+    link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class NotModified:
     cache_control: str | None
     retry_after: str | None
     permanent_url: str | None = None
+    link: str | None = None
 
 
 # -- the whole-fetch deadline, per thread ------------------------------------
@@ -471,6 +474,7 @@ class Fetcher:
             "cache_control": header("cache-control"),
             "retry_after": header("retry-after"),
             "permanent_url": url if moved else None,
+            "link": header("link"),
         }
         status = response.status
         if status == 304:

@@ -52,6 +52,8 @@ MAX_TOMBSTONES = 10_000
 MAX_ID = 500
 MAX_TITLE = 500
 MAX_URL = 2000
+#: WebSub hubs read from one document.
+MAX_HUBS = 5
 MAX_SUMMARY = 10_000
 MAX_CONTENT = 1_000_000
 MAX_NAME = 300
@@ -355,6 +357,7 @@ def _parse_atom(root: etree._Element, url: str) -> ParsedFeed:
         current_url=_first(links, "current"),
         next_archive=_first(links, "next-archive"),
         problems=tuple(problems.items),
+        hubs=tuple(href for href, _ in links.get("hub", []))[:MAX_HUBS],
     )
 
 
@@ -502,7 +505,20 @@ def _parse_json(body: bytes, url: str) -> ParsedFeed:
         format="json",
         current_url=_url(meta.get("current"), url),
         problems=tuple(problems.items),
+        hubs=_json_hubs(doc.get("hubs"), url),
     )
+
+
+def _json_hubs(value: Any, url: str) -> tuple[str, ...]:
+    """The WebSub hubs of a JSON Feed's ``hubs`` (``{"type": "WebSub", "url": ...}``)."""
+    if not isinstance(value, list):
+        return ()
+    hubs = (
+        _url(hub.get("url"), url)
+        for hub in value[:MAX_HUBS]
+        if isinstance(hub, dict) and str(hub.get("type", "")).lower() in ("websub", "pubsubhubbub")
+    )
+    return tuple(h for h in hubs if h)
 
 
 # -- RSS and other XML feeds (feedparser) ----------------------------------------
@@ -584,4 +600,5 @@ def _parse_generic(body: bytes, root: etree._Element, url: str) -> ParsedFeed:
         format="rss",
         current_url=links.get("current"),
         next_archive=links.get("next-archive"),
+        hubs=(links["hub"],) if "hub" in links else (),
     )

@@ -176,6 +176,8 @@ def render_atom(doc: FeedDocument) -> bytes:
     if doc.author_name:
         fg.author(name=xml_safe(doc.author_name))
     fg.link(href=doc.self_url, rel="self", type=ATOM_TYPE)
+    if doc.hub_url:
+        fg.link(href=doc.hub_url, rel="hub")
     for href, media_type in doc.alternates:
         fg.link(href=href, rel="alternate", type=media_type)
     # The HTML page last: some readers (newsboat) take the last alternate as the website.
@@ -253,6 +255,8 @@ def json_dict(doc: FeedDocument) -> dict[str, Any]:
     deleted = [_json_tombstone(item) for item in doc.items if item.deleted]
     if deleted:
         meta["deleted"] = deleted
+    if doc.hub_url:
+        feed["hubs"] = [{"type": "WebSub", "url": doc.hub_url}]
     feed["_asdg"] = meta
     feed["items"] = [_json_item(doc, item) for item in doc.items if not item.deleted]
     return feed

@@ -130,6 +130,8 @@ class FeedDocument:
     topic_names: Mapping[str, str] = field(default_factory=dict)
     #: The atom:category scheme of topic codes.
     topic_scheme: str | None = None
+    #: The WebSub hub that pushes this document's changes (subscription documents only).
+    hub_url: str | None = None
     generator: str = "ASDG practice exchange"
 
 
@@ -209,3 +211,5 @@ class ParsedFeed:
     next_archive: str | None = None
     #: Entries skipped or downgraded, with the reason (bad extension data...).
     problems: tuple[str, ...] = ()
+    #: WebSub hubs the document advertises (Atom/RSS rel="hub", JSON Feed ``hubs``).
+    hubs: tuple[str, ...] = ()

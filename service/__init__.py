@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -9,7 +10,10 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the app (Flask's tutorial pattern)."""
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH (absolute): where keys, the secret key and the SQLite file live;
+    # by default the "instance" folder next to the code.
+    instance_path = os.environ.get("INSTANCE_PATH") or None
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
 
     from service.config import load_config
 
@@ -17,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Russian stays readable
 
     from service.cli import commands as cli
-    from service.http import api, web
+    from service.http import api, ops, web, websub
     from service.http import errors as handlers
     from service.http import feeds as feedviews
     from service.store import db
@@ -26,6 +30,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     web.init_app(app)
     feedviews.init_app(app)
+    ops.init_app(app)
+    websub.init_app(app)
     cli.init_app(app)
     handlers.init_app(app)
     return app

@@ -42,6 +42,25 @@ DEFAULTS: dict[str, Any] = {
     "FEED_CACHE_BYTES": 64 * 1024 * 1024,
     # Search
     "SEARCH_RANK_WINDOW": 5000,
+    # Push (WebSub): this instance is the hub of its own feeds and subscribes to other hubs.
+    "WEBSUB_HUB": True,
+    "WEBSUB_SUBSCRIBE": True,
+    #: Seconds between the worker's looks at the change log and the push work.
+    "WEBSUB_TICK": 0.25,
+    "HUB_MIN_LEASE": 3600,
+    "HUB_DEFAULT_LEASE": 10 * 24 * 3600,
+    "HUB_MAX_LEASE": 30 * 24 * 3600,
+    "HUB_CONCURRENCY": 8,
+    "HUB_PER_HOST": 2,
+    "HUB_TIMEOUT": 10.0,
+    "HUB_RETRY_MIN": 10.0,
+    "HUB_RETRY_MAX": 3600.0,
+    "HUB_VERIFY_ATTEMPTS": 3,
+    "HUB_MAX_SUBSCRIPTIONS": 10000,
+    #: The lease this instance asks other hubs for, and when it renews (before the end).
+    "WEBSUB_LEASE": 7 * 24 * 3600,
+    #: Polls while push works: this often only (the fallback when pushes stop).
+    "MIRROR_PUSH_INTERVAL": 6 * 3600.0,
     # HTTP
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # flask-smorest / OpenAPI

@@ -118,6 +118,35 @@ PollStatus.NAMES = {
 }
 
 
+class HubState(Choice):
+    """A subscriber of this instance's hub: waiting for verification of intent, or verified."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+
+
+HubState.NAMES = {"pending": "ждёт проверки", "active": "работает"}
+
+
+class PushState(Choice):
+    """Push (WebSub) for a subscription: how this instance stands with the feed's hub."""
+
+    NONE = "none"
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    DENIED = "denied"
+    ERROR = "error"
+
+
+PushState.NAMES = {
+    "none": "нет",
+    "requested": "запрошена",
+    "active": "работает",
+    "denied": "отклонена хабом",
+    "error": "ошибка",
+}
+
+
 #: The Association's sections: stable Latin codes (URLs, feeds, the API) and
 #: the Russian titles shown to people, in the list's order.
 TOPICS: tuple[tuple[str, str], ...] = (

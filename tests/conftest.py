@@ -66,7 +66,8 @@ def pg_url() -> Iterator[str]:
 
 
 TABLES = ("entry_topics", "entry_changes", "log_stamps", "entries", "api_tokens", "admin_users",
-          "subscriptions", "cities", "topics")  # fmt: skip
+          "push_subscriptions", "hub_subscriptions", "subscriptions", "cities",
+          "topics")  # fmt: skip
 
 
 @pytest.fixture(params=BACKENDS)

@@ -32,3 +32,27 @@ def pg_database(name: str) -> str:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = base.set(drivername="postgresql+psycopg", database=name)
     return url.render_as_string(hide_password=False)
+
+
+def pg_clone(template: str, name: str) -> str:
+    """A fresh database NAME copied from the (migrated) database TEMPLATE; its URL.
+
+    ``CREATE DATABASE ... TEMPLATE`` copies files: much quicker than migrating
+    a new database. Nobody may be connected to the template meanwhile.
+    """
+    base = make_url(pg_base_url() or "")
+    for part in (template, name):
+        if not re.fullmatch(r"[a-z0-9_]+", part):
+            raise ValueError(part)
+    admin = base.set(drivername="postgresql", database=base.database or "postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return base.set(drivername="postgresql+psycopg", database=name).render_as_string(
+        hide_password=False
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import ssl
 import threading
 import time
 import zlib
@@ -63,13 +64,18 @@ class FeedServer:
                     if route is None:
                         send(self, 404, b"not found", "text/plain")
                     elif isinstance(route, Static):
-                        serve_static(self, route)
+                        if self.command == "GET":
+                            serve_static(self, route)
+                        else:
+                            send(self, 405, b"", "text/plain")
                     else:
                         route(self)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
                 finally:
                     server._leave(path)
+
+            do_POST = do_GET  # handlers see self.command
 
         self._httpd = _Server(("127.0.0.1", 0), RequestHandler)
         self.port = self._httpd.server_address[1]
@@ -229,7 +235,7 @@ class Instance:
     link in its feeds) names the real address.
     """
 
-    def __init__(self, name: str, database_url: str, **config: Any) -> None:
+    def __init__(self, name: str, database_url: str, *, tls: Any = None, **config: Any) -> None:
         from werkzeug.serving import make_server
 
         from service import create_app
@@ -237,10 +243,18 @@ class Instance:
         from tests.conftest import base_config
 
         self.name = name
+        self._ssl_context = None
+        if tls is not None:  # a trustme.CA: serve https with a certificate it issued
+            self._ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.issue_cert("127.0.0.1").configure_cert(self._ssl_context)
         self._make_server = make_server
-        self.server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.server = make_server(
+            "127.0.0.1", 0, self._wsgi, threaded=True, ssl_context=self._ssl_context
+        )
         self.port = self.server.server_port
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if tls is not None else "http"
+        self.base_url = f"{scheme}://127.0.0.1:{self.port}"
+        self._workers: list[tuple[threading.Event, threading.Thread]] = []
         settings = base_config(database_url, None)  # type: ignore[arg-type]
         settings.update(
             BASE_URL=self.base_url,
@@ -251,6 +265,7 @@ class Instance:
             MIRROR_INTERVAL=1,
         )
         settings.update(config)
+        self.settings = settings
         self.app = create_app(settings)
         with self.app.app_context():
             init_db()
@@ -264,7 +279,9 @@ class Instance:
         if self._thread is not None:
             return
         if self.server is None:
-            self.server = self._make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
+            self.server = self._make_server(
+                "127.0.0.1", self.port, self._wsgi, threaded=True, ssl_context=self._ssl_context
+            )
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -281,9 +298,38 @@ class Instance:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def start_push(self) -> None:
+        """Run the worker's push loop (hub deliveries, hub subscriptions) in a thread."""
+        from service.push.worker import start_push
+
+        stop = threading.Event()
+        self._workers.append((stop, start_push(self.app, stop)))
+
+    def start_worker(self, idle: float = 0.2) -> None:
+        """Run the whole worker (``mirror run``: polls on schedule, and push) in threads."""
+        from service.mirror import subscriptions
+
+        self.start_push()
+        stop = threading.Event()
+
+        def polls() -> None:
+            with self.app.app_context():
+                subscriptions.run_forever(stop=stop, idle=idle)
+
+        thread = threading.Thread(target=polls, name=f"{self.name}-polls", daemon=True)
+        thread.start()
+        self._workers.append((stop, thread))
+
+    def stop_workers(self) -> None:
+        for stop, thread in self._workers:
+            stop.set()
+            thread.join(timeout=30)
+        self._workers.clear()
+
     def close(self) -> None:
         from service.store.models import db
 
+        self.stop_workers()
         self.stop()
         with self.app.app_context():
             db.session.remove()

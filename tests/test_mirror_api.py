@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,6 +161,28 @@ def test_cli_subscribe_list_and_poll(
 
     result = runner.invoke(args=["mirror", "poll"])
     assert "Опрошено лент: 0" in result.output  # nothing due yet
+
+
+def test_cli_poll_all_and_json(runner: FlaskCliRunner, mirror: Flask, source: Instance) -> None:
+    for path in ("/feeds/all.atom", "/feeds/all.json"):
+        assert runner.invoke(args=["subscribe", source.url(path)]).exit_code == 0
+    result = runner.invoke(args=["mirror", "poll", "--json"])
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.output)
+    assert list(first) == [
+        "feeds", "new", "updated", "deleted", "not_modified", "refused", "errors", "not_due",
+        "seconds",
+    ]  # fmt: skip
+    assert (first["feeds"], first["new"], first["errors"], first["not_due"]) == (2, 2, 0, 0)
+    assert isinstance(first["seconds"], float)
+    again = json.loads(runner.invoke(args=["mirror", "poll", "--json"]).output)
+    assert (again["feeds"], again["not_due"]) == (0, 2)  # nothing due, and it says so
+    result = runner.invoke(args=["mirror", "poll"])
+    assert "Опрошено лент: 0" in result.output and "не подошёл срок опроса: 2" in result.output
+    forced = json.loads(runner.invoke(args=["mirror", "poll", "--all", "--json"]).output)
+    assert (forced["feeds"], forced["not_modified"], forced["not_due"]) == (2, 2, 0)
+    result = runner.invoke(args=["mirror", "poll", "--all"])
+    assert result.exit_code == 0 and "Опрошено лент: 2" in result.output
 
 
 @pytest.mark.parametrize(

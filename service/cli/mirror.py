@@ -5,6 +5,7 @@ Thin click wrappers over :mod:`service.mirror.subscriptions`.
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from contextlib import ExitStack
@@ -12,11 +13,22 @@ from datetime import datetime
 from typing import IO, Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from service.cli.errors import friendly_errors
 from service.mirror import subscriptions
-from service.mirror.results import PollResult, Summary, error_line, log_line, summary_text, totals
+from service.mirror.results import (
+    PollResult,
+    Summary,
+    error_line,
+    log_line,
+    summary_json,
+    summary_text,
+    totals,
+)
+from service.push.status import push_line
+from service.push.worker import start_push
 from service.store.models import Subscription, utcnow
 from service.vocab import SubscriptionState
 
@@ -57,6 +69,7 @@ def describe(sub: Subscription) -> str:
     ]
     if sub.last_error:
         lines.append(f"  последняя ошибка: {sub.last_error}")
+    lines.append(f"  push: {push_line(sub.id)}")
     return "\n".join(lines)
 
 
@@ -101,14 +114,20 @@ class _Progress:
 
 
 @mirror_cli.command("poll")
+@click.option("--all", "everything", is_flag=True, help="Every subscription, due or not.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON summary line, no progress bar.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many feeds.")
 @friendly_errors
-def mirror_poll(limit: int | None) -> None:
+def mirror_poll(everything: bool, as_json: bool, limit: int | None) -> None:
     """Poll every due subscription once, with a progress bar."""
+    if as_json:
+        summary = subscriptions.poll_due(everything=everything, limit=limit)
+        click.echo(json.dumps(summary_json(summary)))
+        return
     with ExitStack() as stack:
         progress = _Progress(stack)
         summary = subscriptions.poll_due(
-            limit=limit, on_start=progress.start, on_result=progress.done
+            everything=everything, limit=limit, on_start=progress.start, on_result=progress.done
         )
     click.echo(summary_text(summary))
     for result in summary.results:
@@ -120,24 +139,36 @@ def mirror_poll(limit: int | None) -> None:
 @click.option(
     "--idle",
     type=click.FloatRange(min=0.2),
-    default=60.0,
-    help="Longest sleep between checks for due feeds, seconds.",
+    default=2.0,
+    help="Longest sleep between checks for due feeds, seconds (new subscriptions wait this long).",
 )
 @friendly_errors
 def mirror_run(idle: float) -> None:
-    """Poll subscriptions on schedule until stopped (Ctrl+C or SIGTERM)."""
+    """Poll on schedule and do the push work until stopped (Ctrl+C or SIGTERM).
+
+    Polls run in this thread; the WebSub work (the hub's verifications and
+    deliveries, this instance's subscriptions at other hubs) in another, so
+    a long poll never holds up a delivery.
+    """
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
-    def log(result: PollResult) -> None:
-        click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} {log_line(result)}")
+    def say(line: str) -> None:
+        click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} {line}")
 
     click.echo("Зеркалирование запущено.")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pushing = start_push(app, stop, on_event=say)
     try:
-        subscriptions.run_forever(stop=stop, idle=idle, on_result=log)
+        subscriptions.run_forever(
+            stop=stop, idle=idle, on_result=lambda result: say(log_line(result))
+        )
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        stop.set()
+        pushing.join(timeout=30)
     click.echo("Зеркалирование остановлено.")
 
 

@@ -251,3 +251,18 @@ def newest_rows(rows: tuple[ChangeRow, ...]) -> tuple[ChangeRow, ...]:
     for row in rows:
         newest[row.entry_uid] = row
     return tuple(sorted(newest.values(), key=lambda r: r.seq))
+
+
+def has_rows_after(query: FeedQuery, state: LogState, after: int) -> bool:
+    """Whether the feed has rows newer than ``after`` (up to the state's version).
+
+    The WebSub hub asks this to know whether a subscriber that has the feed
+    as of version ``after`` needs a delivery.
+    """
+    statement = (
+        select(EntryChange.seq)
+        .where(EntryChange.seq > after, *_conditions(query, state))
+        .order_by(EntryChange.seq)
+        .limit(1)
+    )
+    return db.session.scalar(statement) is not None

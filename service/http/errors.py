@@ -41,9 +41,10 @@ RUSSIAN_MESSAGES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith(("/api/", "/feeds/")) or request.path.endswith(
-        ("feed.json", "feed.atom")
-    )
+    """Machine endpoints: the API, feeds, WebSub (hub and callbacks), health and metrics."""
+    return request.path.startswith(
+        ("/api/", "/feeds/", "/websub/", "/healthz", "/metrics")
+    ) or request.path.endswith(("feed.json", "feed.atom"))
 
 
 def _answer(

@@ -46,10 +46,12 @@ from werkzeug.http import http_date, parse_date
 
 from feeds.publish import ATOM_TYPE, JSON_TYPE, author_name, render_atom, render_json, render_opml
 from feeds.types import FeedDocument, FeedItem, Outline
+from feeds.websub import link_header
 from service.cities import SLUG
 from service.entries import feedlog as history
 from service.entries.feedlog import EPOCH, FeedQuery, LogPage, LogState
 from service.errors import BadRequestError, NotFoundError
+from service.push.settings import HUB_PATH
 from service.store.models import City, db
 from service.vocab import TOPIC_CODES, TOPICS, Kind
 
@@ -205,7 +207,14 @@ def build_document(req: FeedRequest, state: LogState, page: LogPage) -> FeedDocu
         else current_app.config["INSTANCE_NAME"],
         topic_names=TOPIC_NAMES,
         topic_scheme=f"{current_app.config['BASE_URL']}/topics/",
+        hub_url=hub_url() if page.number is None else None,
     )
+
+
+def hub_url() -> str | None:
+    """This instance's WebSub hub, which pushes the heads' changes (None when it is off)."""
+    config = current_app.config
+    return config["BASE_URL"] + HUB_PATH if config["WEBSUB_HUB"] else None
 
 
 def render(req: FeedRequest, state: LogState) -> tuple[bytes, LogPage]:
@@ -247,12 +256,16 @@ class Rendered:
     content_type: str
     version: int | None = None
     gz: bytes | None = None
+    #: The ``Link`` header of a head: its hub and its canonical URL (WebSub discovery).
+    link: str | None = None
     #: Response headers common to both encodings.
     headers: list[tuple[str, str]] = field(init=False)
     _exact: tuple[datetime, str] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.headers = [("Cache-Control", self.cache_control), ("Vary", "Accept-Encoding")]
+        if self.link:
+            self.headers.append(("Link", self.link))
 
     def modified(self, now: datetime) -> tuple[datetime, str, bool]:
         """``Last-Modified`` as of ``now``: the date, its header value, exact or not."""
@@ -427,7 +440,11 @@ def serve(scope: str, city: str | None, fmt: str) -> Response:
     if doc is None:
         body, page = render(req, state)
         stamp = history.stamp_of(page.dated_by)
-        doc = Rendered(body, etag, stamp, HEAD_CACHE_CONTROL, MEDIA_TYPES[fmt], state.version)
+        hub = hub_url()
+        link = link_header(hub, feed_url(req.query, fmt)) if hub else None
+        doc = Rendered(
+            body, etag, stamp, HEAD_CACHE_CONTROL, MEDIA_TYPES[fmt], state.version, link=link
+        )
         cache.put(req.key, doc)
     return _answer(doc, inm, cache)
 

@@ -12,12 +12,12 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, bindparam, func, or_, select, update
-from sqlalchemy.sql.elements import BindParameter
 
+from service.store.leases import claim_statement, lease_free
 from service.store.models import Subscription, db, utcnow
 from service.vocab import SubscriptionState
 
@@ -49,35 +49,23 @@ CLAIM_COLUMNS = (
 )
 
 
-def _lease_free(now: datetime) -> Any:
-    return or_(Subscription.lease_until.is_(None), Subscription.lease_until < now)
+#: ``due_by`` of ``mirror poll --all``: every schedule is before it.
+FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _claim_statement(dialect: str) -> Any:
-    """The claim UPDATE, built once per dialect (parameters: now, due_by, n, worker, until)."""
+    """The claim UPDATE, built once per dialect (parameters: now, due_by, all, n, worker, until)."""
     table = cast(Table, Subscription.__table__)
-    now: BindParameter[datetime] = bindparam("c_now")
-
-    def lease_free() -> Any:
-        return or_(table.c.lease_until.is_(None), table.c.lease_until < now)
-
-    due = (
-        select(table.c.id)
-        .where(
-            table.c.state != SubscriptionState.GONE,
+    return claim_statement(
+        table,
+        dialect,
+        wanted=[
+            or_(table.c.state != SubscriptionState.GONE, bindparam("c_all")),
             table.c.next_poll <= bindparam("c_due_by"),
-            lease_free(),
-        )
-        .order_by(table.c.next_poll, table.c.id)
-        .limit(bindparam("c_n"))
-    )
-    if dialect == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    return (
-        update(table)
-        .where(table.c.id.in_(due.scalar_subquery()), lease_free())
-        .values(lease_owner=bindparam("c_worker"), lease_until=bindparam("c_until"))
-        .returning(*(table.c[column.key] for column in CLAIM_COLUMNS))
+        ],
+        order_by=[table.c.next_poll, table.c.id],
+        returning=[column.key for column in CLAIM_COLUMNS],
+        prefix="c_",
     )
 
 
@@ -85,9 +73,17 @@ _CLAIM_STATEMENTS: dict[str, Any] = {}
 
 
 def claim_due(
-    worker: str, limit: int, lease: timedelta, *, due_by: datetime | None = None
+    worker: str,
+    limit: int,
+    lease: timedelta,
+    *,
+    due_by: datetime | None = None,
+    everything: bool = False,
 ) -> list[Claim]:
     """Claim up to ``limit`` subscriptions due by ``due_by`` (default now).
+
+    ``everything``: every subscription whatever its schedule and state (a
+    stopped one, 410, too): ``mirror poll --all``.
 
     PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` inside the UPDATE, so
     workers never wait for each other. SQLite: the UPDATE alone is atomic (the
@@ -105,7 +101,8 @@ def claim_due(
             statement,
             {
                 "c_now": now,
-                "c_due_by": due_by or now,
+                "c_due_by": FAR_FUTURE if everything else due_by or now,
+                "c_all": everything,
                 "c_n": limit,
                 "c_worker": worker,
                 "c_until": now + lease,
@@ -122,7 +119,7 @@ def claim(sub_id: int, worker: str, lease: timedelta) -> Claim | None:
     now = utcnow()
     row = db.session.execute(
         update(Subscription)
-        .where(Subscription.id == sub_id, _lease_free(now))
+        .where(Subscription.id == sub_id, lease_free(Subscription.__table__, now))
         .values(lease_owner=worker, lease_until=now + lease)
         .returning(*CLAIM_COLUMNS)
     ).first()
@@ -145,15 +142,22 @@ def renew(sub_id: int, worker: str, lease: timedelta) -> bool:
 # -- what is due --------------------------------------------------------------------------
 
 
-def count_due(due_by: datetime) -> int:
-    """How many subscriptions are due by ``due_by`` (claimed or not)."""
-    count = db.session.scalar(
-        select(func.count(Subscription.id)).where(
-            Subscription.state != SubscriptionState.GONE, Subscription.next_poll <= due_by
-        )
-    )
+def count_due(due_by: datetime) -> tuple[int, int]:
+    """(due, not due) by ``due_by``, of the subscriptions still polled (not 410)."""
+    due = Subscription.next_poll <= due_by
+    row = db.session.execute(
+        select(
+            func.count(Subscription.id).filter(due), func.count(Subscription.id).filter(~due)
+        ).where(Subscription.state != SubscriptionState.GONE)
+    ).one()
     db.session.rollback()
-    return count or 0
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def count_all() -> int:
+    count = db.session.scalar(select(func.count(Subscription.id)))
+    db.session.rollback()
+    return int(count or 0)
 
 
 def seconds_until_due(cap: float) -> float:

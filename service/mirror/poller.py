@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
+import service.metrics as metrics
 from feeds.errors import FeedsError, FetchError
 from feeds.fetch import Fetched, Fetcher
 from feeds.parse import parse_feed
@@ -67,7 +68,16 @@ class Work:
         )
 
     def stop_clock(self) -> None:
-        self.result.seconds = time.monotonic() - self.started
+        """The poll is over: its duration, and the metrics of polls."""
+        result = self.result
+        result.seconds = time.monotonic() - self.started
+        counts = {
+            "new": result.new,
+            "updated": result.updated,
+            "deleted": result.deleted,
+            "refused": result.refused,
+        }
+        metrics.observe_poll(result.status, result.seconds, counts, via="poll")
 
 
 class Poller:
@@ -85,7 +95,7 @@ class Poller:
         self.fetcher = fetcher
         self.worker = worker
         self.settings = settings(app)
-        self.writer = Writer(worker, self.settings.policy)
+        self.writer = Writer(worker, self.settings.policy, self.settings.push_policy)
 
     def poll(self, claim: Claim) -> PollResult:
         """Poll one claimed subscription, start to end; never raises for feed trouble."""
@@ -111,6 +121,7 @@ class Poller:
                 answer.cache_control,
                 answer.retry_after,
                 answer.permanent_url,
+                answer.link,
             )
             if not isinstance(answer, Fetched):
                 work.result.status = PollStatus.NOT_MODIFIED

@@ -100,6 +100,8 @@ class Head:
     cache_control: str | None
     retry_after: str | None
     permanent_url: str | None
+    #: The ``Link`` header: a WebSub hub and the feed's canonical URL, when advertised.
+    link: str | None = None
 
 
 @dataclass(frozen=True)

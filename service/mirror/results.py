@@ -50,6 +50,9 @@ class Summary:
     refused: int = 0
     errors: int = 0
     not_modified: int = 0
+    #: Subscriptions left alone because they were not due (``mirror poll`` without ``--all``).
+    not_due: int = 0
+    seconds: float = 0.0
     results: list[PollResult] = field(default_factory=list)
 
     def add(self, result: PollResult) -> None:
@@ -116,10 +119,27 @@ def summary_text(summary: Summary) -> str:
     """The CLI's closing line of ``mirror poll``."""
     s = summary
     return (
-        f"Опрошено лент: {s.feeds} (без изменений: {s.not_modified}); "
+        f"Опрошено лент: {s.feeds} (без изменений: {s.not_modified}; "
+        f"не подошёл срок опроса: {s.not_due}); "
         f"записей новых: {s.new}, изменено: {s.updated}, удалено: {s.deleted}, "
-        f"отклонено: {s.refused}; ошибок: {s.errors}"
+        f"отклонено: {s.refused}; ошибок: {s.errors}; {s.seconds:.2f} с"
     )
+
+
+def summary_json(summary: Summary) -> dict[str, int | float]:
+    """``mirror poll --json``: the contract's keys, and ``not_due``."""
+    s = summary
+    return {
+        "feeds": s.feeds,
+        "new": s.new,
+        "updated": s.updated,
+        "deleted": s.deleted,
+        "not_modified": s.not_modified,
+        "refused": s.refused,
+        "errors": s.errors,
+        "not_due": s.not_due,
+        "seconds": round(s.seconds, 3),
+    }
 
 
 # -- the subscription's error text --------------------------------------------------------

@@ -19,11 +19,24 @@ class Settings:
     lease: timedelta
     concurrency: int
     per_host: int
+    #: The schedule while push (WebSub) works for a feed; None: push is off (WEBSUB_SUBSCRIBE).
+    push_policy: Policy | None = None
 
 
 def settings(app: Flask | None = None) -> Settings:
     config = (app or current_app).config
     concurrency = max(1, int(config.get("MIRROR_CONCURRENCY", 8)))
+    policy = Policy(
+        interval=float(config.get("MIRROR_INTERVAL", 3600)),
+        min_interval=float(config.get("MIRROR_MIN_INTERVAL", 300)),
+        max_interval=float(config.get("MIRROR_MAX_INTERVAL", 24 * 3600)),
+    )
+    push_interval = float(config.get("MIRROR_PUSH_INTERVAL", 6 * 3600))
+    push_policy = Policy(
+        interval=max(policy.interval, push_interval),
+        min_interval=policy.min_interval,
+        max_interval=max(policy.max_interval, push_interval),
+    )
     return Settings(
         fetch=FetchOptions(
             timeout=float(config["MIRROR_TIMEOUT"]),
@@ -33,13 +46,10 @@ def settings(app: Flask | None = None) -> Settings:
             user_agent=f"asdg-exchange/0.1 (ASDG practice exchange mirror; +{config['BASE_URL']})",
             max_connections=max(8, 2 * concurrency),
         ),
-        policy=Policy(
-            interval=float(config.get("MIRROR_INTERVAL", 3600)),
-            min_interval=float(config.get("MIRROR_MIN_INTERVAL", 300)),
-            max_interval=float(config.get("MIRROR_MAX_INTERVAL", 24 * 3600)),
-        ),
+        policy=policy,
         max_pages=int(config.get("MIRROR_MAX_ARCHIVE_PAGES", 1000)),
         lease=timedelta(seconds=float(config.get("MIRROR_LEASE", 900))),
         concurrency=concurrency,
         per_host=max(1, int(config.get("MIRROR_PER_HOST", 2))),
+        push_policy=push_policy if config.get("WEBSUB_SUBSCRIBE", True) else None,
     )

@@ -31,6 +31,7 @@ from service.entries.changelog import ChangeValues
 from service.entries.service import refresh_search_text
 from service.errors import FeedError
 from service.fields import CONTACT, FIELDS, fields_of
+from service.mirror import push
 from service.mirror.records import Batch, Head, Incoming, Page, collect
 from service.mirror.results import PollResult, describe_trouble, failure_text
 from service.mirror.state import chunks, plan_batch
@@ -264,21 +265,71 @@ def _count_mirrored(sub_id: int) -> int:
     )
 
 
+def store_document(sub: Subscription, result: PollResult, batch: Batch, origin: str) -> None:
+    """Decide and write a batch of a subscription (locked) in the current transaction.
+
+    The one path every document takes, polled or pushed: the plan of
+    :func:`feeds.decide.decide` over what is stored, written by
+    :func:`apply_plan`; ``result`` gets the counts, the subscription its
+    entry count and the description of what was refused.
+    """
+    plan, cities = plan_batch(batch, sub.id, origin, lock=True)
+    apply_plan(plan, cities, sub.id)
+    result.new, result.updated = len(plan.insert), len(plan.update)
+    result.deleted, result.skipped = len(plan.delete), plan.skipped
+    result.refused = len(plan.refused)
+    sub.entries_mirrored = _count_mirrored(sub.id)
+    sub.last_error = describe_trouble(plan.refused, batch.problems)
+
+
+def store_pushed(sub_id: int, page: Page) -> PollResult:
+    """Store a document a hub pushed for a subscription: the same path as a poll's.
+
+    One transaction (the subscription's row locked first, as a poll does, so
+    a push and a poll of one feed never interleave); a clash with a
+    concurrent batch (the same new id) is retried. Raises :class:`FeedError`
+    when the subscription is gone or the batch cannot be stored.
+    """
+    result = PollResult(sub_id, page.url, PollStatus.OK, pages=1)
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            sub = _lock_subscription(sub_id)
+            store_document(sub, result, collect([page], sub.url), origin_of(page.url) or "")
+            db.session.commit()
+            return result
+        except (IntegrityError, OperationalError) as error:
+            db.session.rollback()
+            if attempt == STORE_ATTEMPTS - 1:
+                raise FeedError(f"Не удалось сохранить записи: {error.orig}") from error
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 @dataclass(frozen=True)
 class Writer:
-    """Writes the polls of one worker (``worker``), scheduling with ``policy``."""
+    """Writes the polls of one worker (``worker``), scheduling with ``policy``.
+
+    While push works for a feed, ``push_policy`` schedules it instead (a
+    longer interval), and never later than the end of the push lease.
+    """
 
     worker: str
     policy: Policy
+    push_policy: Policy | None = None
 
-    def next_poll(self, head: Head, now: datetime) -> datetime:
-        return after_success(
+    def next_poll(self, head: Head, now: datetime, push_until: datetime | None = None) -> datetime:
+        pushed = push_until is not None and self.push_policy is not None
+        when = after_success(
             now,
-            self.policy,
+            self.push_policy if pushed and self.push_policy else self.policy,
             max_age=parse_max_age(head.cache_control),
             retry_after=parse_retry_after(head.retry_after, now),
             rand=random.random(),
         )
+        return min(when, push_until) if pushed and push_until is not None else when
+
+    def _push_until(self, sub_ids: Iterable[int]) -> dict[int, datetime]:
+        return push.push_until(sub_ids) if self.push_policy is not None else {}
 
     def _release(self, sub: Subscription) -> None:
         if sub.lease_owner == self.worker:
@@ -311,7 +362,7 @@ class Writer:
         now = utcnow()
         sub.state, sub.failures = SubscriptionState.ACTIVE, 0
         sub.last_poll = sub.last_success = now
-        sub.next_poll = self.next_poll(head, now)
+        sub.next_poll = self.next_poll(head, now, self._push_until([sub.id]).get(sub.id))
         self._release(sub)
         db.session.commit()
         result.error = sub.last_error
@@ -319,28 +370,28 @@ class Writer:
     def _store_batch(
         self, sub: Subscription, result: PollResult, head: Head, pages: list[Page], batch: Batch
     ) -> None:
-        plan, cities = plan_batch(batch, sub.id, origin_of(head.url) or "", lock=True)
-        apply_plan(plan, cities, sub.id)
-        result.new, result.updated = len(plan.insert), len(plan.update)
-        result.deleted, result.skipped = len(plan.delete), plan.skipped
-        result.refused = len(plan.refused)
+        store_document(sub, result, batch, origin_of(head.url) or "")
         feed = pages[0].feed
         sub.title = feed.title or sub.title
         sub.site_url = feed.site_url or sub.site_url
-        sub.entries_mirrored = _count_mirrored(sub.id)
-        sub.last_error = describe_trouble(plan.refused, batch.problems)
         sub.etag, sub.last_modified = head.etag, head.last_modified
         sub.backfilled = True
+        if self.push_policy is not None:
+            if result.new or result.updated or result.deleted:
+                push.missed_by_push(sub.id)
+            push.note_hub(sub.id, head.link, feed, head.url)
 
     def store_unchanged(self, heads: Iterable[tuple[int, Head]]) -> None:
         """Write the new schedule of feeds that answered 304, in one transaction."""
         now = utcnow()
+        heads = list(heads)
+        pushed = self._push_until(sub_id for sub_id, _ in heads)
         rows = [
             {
                 "b_id": sub_id,
                 "b_worker": self.worker,
                 "b_now": now,
-                "b_next": self.next_poll(head, now),
+                "b_next": self.next_poll(head, now, pushed.get(sub_id)),
                 "b_etag": head.etag,
                 "b_modified": head.last_modified,
             }

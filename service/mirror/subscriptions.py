@@ -16,6 +16,7 @@ them too.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from flask import current_app
@@ -33,6 +34,7 @@ from service.mirror.claims import (
     Claim,
     claim,
     claim_due,
+    count_all,
     count_due,
     seconds_until_due,
     worker_name,
@@ -176,6 +178,7 @@ def poll_subscription(sub_id: int) -> PollResult:
 
 def poll_due(
     *,
+    everything: bool = False,
     limit: int | None = None,
     worker: str | None = None,
     fetcher: Fetcher | None = None,
@@ -184,33 +187,39 @@ def poll_due(
 ) -> Summary:
     """Poll every subscription due now, once, concurrently (up to ``limit`` feeds).
 
+    ``everything``: every subscription, due or not (``mirror poll --all``).
     Work is claimed a few feeds at a time, so other workers sharing the
-    database take their share. ``on_start`` gets the number due (for a
-    progress bar), ``on_result`` each result as it comes.
+    database take their share. ``on_start`` gets the number to poll (for a
+    progress bar), ``on_result`` each result as it comes. The summary counts
+    the subscriptions that were not due too.
     """
+    started = time.monotonic()
     config = settings()
     worker = worker or worker_name()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     now = utcnow()
+    due, not_due = (count_all(), 0) if everything else count_due(now)
     if on_start is not None:
-        due = count_due(now)
         on_start(min(due, limit) if limit else due)
 
     def claim_more(n: int) -> list[Claim]:
-        return claim_due(worker, n, config.lease, due_by=now)
+        return claim_due(worker, n, config.lease, due_by=now, everything=everything)
 
     client = fetcher or Fetcher(config.fetch)
     try:
-        return poll_many(Poller(app, client, worker), claim_more, on_result, limit=limit)
+        summary = poll_many(Poller(app, client, worker), claim_more, on_result, limit=limit)
     finally:
         if fetcher is None:
             client.close()
+    summary.not_due = not_due
+    summary.seconds = time.monotonic() - started
+    return summary
 
 
 def run_forever(
     *,
     stop: threading.Event | None = None,
-    idle: float = 60.0,
+    idle: float = 2.0,
     batch: int = 100,
     on_result: Callable[[PollResult], None] | None = None,
 ) -> None:

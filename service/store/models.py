@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
-from service.vocab import Kind, Origin, Status, SubscriptionState
+from service.vocab import HubState, Kind, Origin, PushState, Status, SubscriptionState
 
 
 def utcnow() -> datetime:
@@ -338,6 +338,11 @@ class Subscription(Model):
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column()
 
+    #: Push (WebSub) for this subscription, when its feed advertises a hub.
+    push: Mapped[PushSubscription | None] = relationship(
+        lazy="selectin", viewonly=True, uselist=False
+    )
+
 
 class QuestionnaireImport(Model):
     """A questionnaire read from an upload, kept while its drafts are reviewed.
@@ -359,3 +364,79 @@ class QuestionnaireImport(Model):
     created: Mapped[datetime] = mapped_column(default=utcnow)
 
     city: Mapped[City] = relationship(lazy="joined")
+
+
+class PushSubscription(Model):
+    """Push (WebSub) for one of our subscriptions: this instance subscribed at the feed's hub.
+
+    The callback URL is ``BASE_URL/websub/callback/<token>``; the token is
+    random (256 bits) and names this row. Removing the subscription removes
+    this row, so the hub's next delivery gets 410 Gone and the hub drops it.
+    """
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), unique=True
+    )
+    hub: Mapped[str] = mapped_column(String(2000))
+    #: The topic subscribed to: the feed's rel=self URL.
+    topic: Mapped[str] = mapped_column(String(2000))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Signs deliveries (X-Hub-Signature); kept across renewals.
+    secret: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), default=PushState.NONE)
+    lease_seconds: Mapped[int | None] = mapped_column(Integer)
+    #: When the hub's lease ends (verified subscriptions).
+    expires: Mapped[datetime | None] = mapped_column()
+    requested: Mapped[datetime | None] = mapped_column()
+    verified: Mapped[datetime | None] = mapped_column()
+    #: When to send the next (re)subscription request; None: none needed.
+    next_request: Mapped[datetime | None] = mapped_column(index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_push: Mapped[datetime | None] = mapped_column()
+    pushes: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HubSubscription(Model):
+    """A subscriber of one of this instance's feeds: this instance is its WebSub hub.
+
+    ``delivered_seq`` is the change-log version whose content the subscriber
+    has: a worker delivers when the feed has rows after it. A request waiting
+    for verification of intent is kept in the ``pending_*`` columns, so a
+    verified subscription stays in force while its renewal is checked.
+    """
+
+    __tablename__ = "hub_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: sha256 of topic and callback: the identity of a subscription (WebSub 5.1).
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The topic URL as the subscriber gave it (echoed in verifications).
+    topic: Mapped[str] = mapped_column(String(2000))
+    callback: Mapped[str] = mapped_column(String(2000))
+    #: The canonical path of the feed delivered, and its filters (scope, city, kind, topic).
+    feed: Mapped[str] = mapped_column(String(500), index=True)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)
+    secret: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), default=HubState.PENDING)
+    lease_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    expires: Mapped[datetime | None] = mapped_column()
+    delivered_seq: Mapped[int] = mapped_column(Integer, default=0)
+    pending_mode: Mapped[str | None] = mapped_column(String(16))
+    pending_secret: Mapped[str | None] = mapped_column(String(200))
+    pending_lease: Mapped[int | None] = mapped_column(Integer)
+    #: Failed attempts in a row (verification or delivery), for the backoff.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_delivery: Mapped[datetime | None] = mapped_column()
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    created: Mapped[datetime] = mapped_column(default=utcnow)

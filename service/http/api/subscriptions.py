@@ -13,7 +13,7 @@ from service.http.api.security import require_operator
 from service.mirror import subscriptions
 from service.mirror.results import PollResult
 from service.store.models import Subscription
-from service.vocab import Choice, PollStatus, SubscriptionState
+from service.vocab import Choice, PollStatus, PushState, SubscriptionState
 
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
@@ -47,6 +47,18 @@ class SubscriptionDeleteQuerySchema(BaseSchema):
     )
 
 
+class PushOutSchema(BaseSchema):
+    state = fields.String(metadata=_choices(PushState, "Push (WebSub) at the feed's hub"))
+    hub = fields.String(metadata={"description": "The hub the feed advertises"})
+    topic = fields.String(metadata={"description": "The topic subscribed to (rel=self)"})
+    expires = fields.DateTime(
+        allow_none=True, metadata={"description": "When the hub's lease ends (renewed before)"}
+    )
+    last_push = fields.DateTime(allow_none=True)
+    pushes = fields.Integer(metadata={"description": "Deliveries received"})
+    last_error = fields.String(allow_none=True)
+
+
 class SubscriptionOutSchema(BaseSchema):
     id = fields.Integer()
     url = fields.String()
@@ -63,6 +75,11 @@ class SubscriptionOutSchema(BaseSchema):
     entries_mirrored = fields.Integer()
     next_poll = fields.DateTime()
     backfilled = fields.Boolean(metadata={"description": "The archived history has been read"})
+    push = fields.Nested(
+        PushOutSchema,
+        allow_none=True,
+        metadata={"description": "Push (WebSub); null when the feed advertises no hub"},
+    )
 
 
 class PollResultSchema(BaseSchema):

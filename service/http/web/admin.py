@@ -39,8 +39,9 @@ from service.http.web import forms, queries
 from service.http.web.helpers import PER_PAGE, FilterSchema, entry_path, load_args
 from service.mirror import subscriptions
 from service.mirror.results import poll_message
+from service.push import status as push_status
 from service.store.models import AdminUser, Entry, db
-from service.vocab import Kind, Status, SubscriptionState
+from service.vocab import Kind, PushState, Status, SubscriptionState
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -355,6 +356,8 @@ def _subscriptions_page(url: str = "", error: str | None = None, status: int = 2
         "admin/subscriptions.html",
         subscriptions=subscriptions.list_subscriptions(),
         states=SubscriptionState,
+        push_states=PushState,
+        push_working=push_status.working,
         url=url,
         error=error,
     )
