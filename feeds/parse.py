@@ -46,14 +46,13 @@ from feeds.errors import FeedParseError
 from feeds.extension import AT_NS, ATOM_NS, FH_NS, RECORD, XML_NS, RecordError, read_record
 from feeds.extension import read_record_json as _read_record_json
 from feeds.types import ParsedEntry, ParsedFeed, Record, SourceInfo, Tombstone
+from feeds.websub import MAX_HUBS, json_hubs
 
 MAX_ENTRIES = 10_000
 MAX_TOMBSTONES = 10_000
 MAX_ID = 500
 MAX_TITLE = 500
 MAX_URL = 2000
-#: WebSub hubs read from one document.
-MAX_HUBS = 5
 MAX_SUMMARY = 10_000
 MAX_CONTENT = 1_000_000
 MAX_NAME = 300
@@ -505,20 +504,8 @@ def _parse_json(body: bytes, url: str) -> ParsedFeed:
         format="json",
         current_url=_url(meta.get("current"), url),
         problems=tuple(problems.items),
-        hubs=_json_hubs(doc.get("hubs"), url),
+        hubs=tuple(h for h in (_url(u, url) for u in json_hubs(doc.get("hubs"))) if h),
     )
-
-
-def _json_hubs(value: Any, url: str) -> tuple[str, ...]:
-    """The WebSub hubs of a JSON Feed's ``hubs`` (``{"type": "WebSub", "url": ...}``)."""
-    if not isinstance(value, list):
-        return ()
-    hubs = (
-        _url(hub.get("url"), url)
-        for hub in value[:MAX_HUBS]
-        if isinstance(hub, dict) and str(hub.get("type", "")).lower() in ("websub", "pubsubhubbub")
-    )
-    return tuple(h for h in hubs if h)
 
 
 # -- RSS and other XML feeds (feedparser) ----------------------------------------

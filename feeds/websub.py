@@ -24,6 +24,7 @@ import hmac
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -39,6 +40,8 @@ ALGORITHMS = ("sha256", "sha384", "sha512", "sha1")
 MAX_SECRET_BYTES = 199
 MAX_URL = 2000
 SIGNATURE_HEADER = "X-Hub-Signature"
+#: Hubs read from one document at most.
+MAX_HUBS = 5
 
 
 class WebSubError(FeedsError):
@@ -190,6 +193,19 @@ def parse_links(header: str | None) -> dict[str, str]:
             if url and rel not in out:
                 out[rel] = url
     return out
+
+
+def json_hubs(value: Any) -> list[str]:
+    """The hub URLs of a JSON Feed's ``hubs`` (``[{"type": "WebSub", "url": ...}]``), as given."""
+    if not isinstance(value, list):
+        return []
+    return [
+        hub["url"]
+        for hub in value[:MAX_HUBS]
+        if isinstance(hub, dict)
+        and isinstance(hub.get("url"), str)
+        and str(hub.get("type", "")).lower() in ("websub", "pubsubhubbub")
+    ]
 
 
 @dataclass(frozen=True)
