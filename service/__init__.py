@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,7 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Russian stays readable
 
     from service.cli import commands as cli
-    from service.http import api, ops, web, websub
+    from service.http import api, bounds, headers, limits, ops, web, websub
     from service.http import errors as handlers
     from service.http import feeds as feedviews
     from service.store import db
@@ -29,9 +30,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     api.init_app(app)
     web.init_app(app)
+    limits.init_app(app)
+    bounds.init_app(app)  # after the upload size is set (web), before any view reads input
+    headers.init_app(app)
     feedviews.init_app(app)
     ops.init_app(app)
     websub.init_app(app)
     cli.init_app(app)
     handlers.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     return app

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,12 @@ from flask import Flask
 
 from service.errors import ConfigError
 
+#: The file in the instance folder that keeps the generated secret key.
+SECRET_KEY_FILE = "secret_key"
+
 DEFAULTS: dict[str, Any] = {
-    "SECRET_KEY": "dev",
+    #: None: a random key made once and kept in ``instance/secret_key`` (:func:`secret_key`).
+    "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
     "FEED_AUTHORITY": "localhost",
     "BASE_URL": "http://127.0.0.1:5000",
@@ -72,13 +78,27 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_PATH": None,
     "OPENAPI_REDOC_PATH": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
-    "WTF_CSRF_TIME_LIMIT": None,
+    # Admin sessions and login (README, "Security")
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    #: None: secure (https only) exactly when BASE_URL is https.
+    "SESSION_COOKIE_SECURE": None,
+    #: A form's CSRF token lives as long as a session: a long note is not lost to an expiry.
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    #: Where login attempts are counted: None is this instance's database (every process
+    #: shares it); ``redis://host:port`` puts the counters in Redis.
+    "RATELIMIT_STORAGE_URI": None,
+    #: Failed logins allowed per account and per client address (Flask-Limiter notation).
+    "LOGIN_LIMIT_ACCOUNT": "10 per 15 minutes",
+    "LOGIN_LIMIT_ADDRESS": "50 per 15 minutes",
+    #: Proxies in front of the service whose X-Forwarded-For is trusted (deploy/: nginx, 1).
+    "PROXY_COUNT": 0,
 }
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 #: The type of settings whose default (None) does not say it; other None defaults are text.
-NONE_DEFAULT_TYPES: dict[str, type] = {"WTF_CSRF_TIME_LIMIT": int}
+NONE_DEFAULT_TYPES: dict[str, type] = {"SESSION_COOKIE_SECURE": bool}
 TYPE_WORDS = {
     bool: "да/нет (1, true, yes, on или 0, false, no, off)",
     int: "целое число",
@@ -161,3 +181,36 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     app.config["DATABASE_URL"] = normalise_database_url(url)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+
+
+def secret_key(instance: Path) -> str:
+    """The instance's own secret key: read from ``instance/secret_key``, made there once.
+
+    Made with ``O_CREAT | O_EXCL`` and mode 0600, so of several processes starting
+    at once exactly one writes it, and the others read the same key (they wait
+    for the writer to finish the file).
+    """
+    path = instance / SECRET_KEY_FILE
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(path)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(32) + "\n")
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    for _ in range(100):  # another process made the file and is writing the key
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise ConfigError(
+        f"Файл ключа {path} пуст: удалите его, ключ будет создан заново", field="SECRET_KEY"
+    )

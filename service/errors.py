@@ -47,6 +47,12 @@ class ConflictError(ServiceError):
     status_code = 409
 
 
+class PreconditionFailedError(ServiceError):
+    """``If-Match`` names another version than the stored one."""
+
+    status_code = 412
+
+
 class AuthError(ServiceError):
     """Missing or invalid credentials."""
 

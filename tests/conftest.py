@@ -67,7 +67,7 @@ def pg_url() -> Iterator[str]:
 
 TABLES = ("entry_topics", "entry_changes", "log_stamps", "entries", "api_tokens", "admin_users",
           "push_subscriptions", "hub_subscriptions", "subscriptions", "cities",
-          "topics")  # fmt: skip
+          "topics", "rate_limits")  # fmt: skip
 
 
 @pytest.fixture(params=BACKENDS)

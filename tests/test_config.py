@@ -29,6 +29,10 @@ KEEP = {
     "OPENAPI_SWAGGER_UI_PATH",
     "OPENAPI_REDOC_PATH",
     "OPENAPI_VERSION",
+    "RATELIMIT_STORAGE_URI",
+    "LOGIN_LIMIT_ACCOUNT",
+    "LOGIN_LIMIT_ADDRESS",
+    "SESSION_COOKIE_SAMESITE",
 }
 
 
@@ -91,9 +95,11 @@ def test_the_environment_wins_over_the_defaults_and_empty_means_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MIRROR_PER_HOST", "5")
-    monkeypatch.setenv("WTF_CSRF_TIME_LIMIT", "")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "")  # empty: None, which means "as BASE_URL"
     app = _app(tmp_path)
-    assert app.config["MIRROR_PER_HOST"] == 5 and app.config["WTF_CSRF_TIME_LIMIT"] is None
+    assert app.config["MIRROR_PER_HOST"] == 5 and app.config["SESSION_COOKIE_SECURE"] is False
+    monkeypatch.setenv("BASE_URL", "https://omsk.example")
+    assert _app(tmp_path).config["SESSION_COOKIE_SECURE"] is True
     monkeypatch.setenv("WTF_CSRF_TIME_LIMIT", "3600")
     assert _app(tmp_path).config["WTF_CSRF_TIME_LIMIT"] == 3600
 

@@ -35,20 +35,23 @@ class Admin:
         return self.client.post("/admin/logout")
 
 
-def make_admin(api: Api, runner: Any, slug: str, name: str) -> str:
+def make_admin(api: Api, runner: Any, slug: str, name: str, *, instance: bool = False) -> str:
     """A city and its admin, made with the CLI as an operator would."""
     api.city(slug, name)
     email = f"admin@{slug}.example"
+    role = ["--instance-admin"] if instance else []
     result = runner.invoke(
-        args=["admin", "create", email, "--city", slug, "--password-stdin"], input=PASSWORD
+        args=["admin", "create", email, "--city", slug, *role, "--password-stdin"], input=PASSWORD
     )
     assert result.exit_code == 0, result.output
     return email
 
 
-def logged_in(app: Flask, api: Api, runner: Any, slug: str, name: str) -> Admin:
-    """A city, its admin, and a client logged in as that admin."""
-    admin = Admin(app.test_client(), make_admin(api, runner, slug, name))
+def logged_in(
+    app: Flask, api: Api, runner: Any, slug: str, name: str, *, instance: bool = False
+) -> Admin:
+    """A city, its admin (with the instance-admin role if asked), logged in in a client."""
+    admin = Admin(app.test_client(), make_admin(api, runner, slug, name, instance=instance))
     assert admin.login().status_code == 302
     return admin
 
@@ -61,6 +64,12 @@ def omsk(app: Flask, api: Api, runner: Any) -> Admin:
 @pytest.fixture
 def tomsk(app: Flask, api: Api, runner: Any) -> Admin:
     return logged_in(app, api, runner, "tomsk", "Томск")
+
+
+@pytest.fixture
+def manager(app: Flask, api: Api, runner: Any) -> Admin:
+    """An admin with the instance-admin role (subscriptions, other instance-wide settings)."""
+    return logged_in(app, api, runner, "novosibirsk", "Новосибирск", instance=True)
 
 
 def practice_form(**over: Any) -> dict[str, Any]:
@@ -435,11 +444,22 @@ def flashed(response: TestResponse) -> str:
     return found.group(1) if found else ""
 
 
-def test_subscriptions_page(app: Flask, omsk: Admin, source: Instance) -> None:
+def test_subscriptions_need_the_instance_admin_role(omsk: Admin, manager: Admin) -> None:
+    """A city's admin manages its city, not the instance: 403 and no link to the page."""
+    for path in ("/admin/subscriptions", "/admin/subscriptions/1/poll"):
+        answer = omsk.client.post(path) if path.endswith("poll") else omsk.client.get(path)
+        assert answer.status_code == 403, path
+        assert "администратора сервера" in answer.get_data(as_text=True)
+    assert "/admin/subscriptions" not in omsk.client.get("/admin/").get_data(as_text=True)
+    assert "/admin/subscriptions" in manager.client.get("/admin/").get_data(as_text=True)
+    assert manager.client.get("/admin/subscriptions").status_code == 200
+
+
+def test_subscriptions_page(app: Flask, manager: Admin, source: Instance) -> None:
     app.config.update(MIRROR_ALLOW_PRIVATE_ADDRESSES=True, MIRROR_TIMEOUT=5.0)
     token = source.add_city("irkutsk", "Иркутск", "Иркутская область")
     source.api("POST", "/api/v1/practices", token, practice_body(title="Иркутские игры"))
-    client = omsk.client
+    client = manager.client
     assert "Подписок пока нет" in client.get("/admin/subscriptions").get_data(as_text=True)
 
     bad = client.post("/admin/subscriptions", data={"url": "ftp://nowhere"})
@@ -485,13 +505,13 @@ def test_subscriptions_page(app: Flask, omsk: Admin, source: Instance) -> None:
     assert "Иркутские игры" not in client.get("/").get_data(as_text=True)
 
 
-def test_subscriptions_from_opml(omsk: Admin) -> None:
+def test_subscriptions_from_opml(manager: Admin) -> None:
     opml = (
         '<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><head><title>x</title></head>'
         '<body><outline type="rss" text="Томск" xmlUrl="https://tomsk.example/feeds/all.atom"/>'
         "</body></opml>"
     ).encode()
-    posted = omsk.client.post(
+    posted = manager.client.post(
         "/admin/subscriptions/opml",
         data={"opml": (io.BytesIO(opml), "feeds.opml")},
         content_type="multipart/form-data",
@@ -499,15 +519,15 @@ def test_subscriptions_from_opml(omsk: Admin) -> None:
     )
     assert "Из OPML добавлено подписок: 1" in flashed(posted)
     assert "https://tomsk.example/feeds/all.atom" in posted.get_data(as_text=True)
-    broken = omsk.client.post(
+    broken = manager.client.post(
         "/admin/subscriptions/opml",
         data={"opml": (io.BytesIO(b"<not opml"), "feeds.opml")},
         content_type="multipart/form-data",
     )
     assert broken.status_code == 422 and "Файл OPML не прочитан" in broken.get_data(as_text=True)
-    assert omsk.client.post("/admin/subscriptions/opml", data={}).status_code == 422
-    assert omsk.client.post("/admin/subscriptions/999/poll").status_code == 404
-    assert omsk.client.post("/admin/subscriptions/999/remove").status_code == 404
+    assert manager.client.post("/admin/subscriptions/opml", data={}).status_code == 422
+    assert manager.client.post("/admin/subscriptions/999/poll").status_code == 404
+    assert manager.client.post("/admin/subscriptions/999/remove").status_code == 404
     assert (
-        omsk.client.post("/admin/subscriptions/999/remove", data={"purge": "1"}).status_code == 404
+        manager.client.post("/admin/subscriptions/999/remove", data={"purge": "1"}).status_code == 404
     )

@@ -237,17 +237,14 @@ def test_preview_saved_link_and_publish_from_the_draft_page(magadan: Admin, api:
 
 
 def test_collection_for_the_instance_admin(
-    magadan: Admin, api: Api, app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    magadan: Admin, api: Api, app: Flask, runner: Any, tmp_path: Path
 ) -> None:
     import zipfile
-
-    from service.http.web import imports
 
     app.config["IMPORT_UPLOAD_DIR"] = str(tmp_path / "uploads")
     url = "/admin/import/collection"
     assert magadan.client.get(url).status_code == 403  # a city's admin
-    # The instance-admin role comes with issue 10; here the Магадан admin has it.
-    monkeypatch.setattr(imports, "is_instance_admin", lambda admin: admin is not None)
+    magadan = logged_in(app, api, runner, "anadyr", "Анадырь", instance=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("Магадан.docx", make_docx(MAGADAN))

@@ -299,7 +299,7 @@ def test_admin_previews_own_draft(app: Flask, api: Api, omsk: str) -> None:
     with app.app_context():
         city = db.session.scalar(db.select(City).where(City.slug == "omsk"))
         assert city is not None
-        create_admin("admin@omsk.example", city, "password123")
-    api.client.post("/admin/login", data={"email": "admin@omsk.example", "password": "password123"})
+        create_admin("admin@omsk.example", city, "password-omsk-123")
+    api.client.post("/admin/login", data={"email": "admin@omsk.example", "password": "password-omsk-123"})
     html = page(api.client, f"/practices/{draft['local_id']}")
     assert "Черновик" in html and "Редактировать" in html

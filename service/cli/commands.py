@@ -99,20 +99,40 @@ def token_create(slug: str | None, operator: bool, label: str) -> None:
 admin_cli = AppGroup("admin", help="Logins for the web admin pages.")
 
 
+PASSWORD_STDIN = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input."
+)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Пароль", hide_input=True, confirmation_prompt=True))
+
+
 @admin_cli.command("create")
 @click.argument("email")
 @click.option("--city", "slug", required=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--instance-admin", is_flag=True, help="Also manages the instance (subscriptions).")
+@PASSWORD_STDIN
 @friendly_errors
-def admin_create(email: str, slug: str, password_stdin: bool) -> None:
+def admin_create(email: str, slug: str, instance_admin: bool, password_stdin: bool) -> None:
     """Create an admin of a city; the password comes from a prompt or stdin."""
     city = get_city(slug)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Пароль", hide_input=True, confirmation_prompt=True)
-    user = auth.create_admin(email, city, password)
-    click.echo(f"Администратор создан: {user.email} ({city.name})")
+    user = auth.create_admin(email, city, _password(password_stdin), instance_admin=instance_admin)
+    role = ", администратор сервера" if user.instance_admin else ""
+    click.echo(f"Администратор создан: {user.email} ({city.name}{role})")
+
+
+@admin_cli.command("password")
+@click.argument("email")
+@PASSWORD_STDIN
+@friendly_errors
+def admin_password(email: str, password_stdin: bool) -> None:
+    """Set a new password for an admin; every session of the admin ends."""
+    user = auth.find_admin(email)
+    auth.change_password(user, _password(password_stdin))
+    click.echo(f"Пароль изменён: {user.email}. Все сеансы этого администратора завершены.")
 
 
 practice_cli = AppGroup("practice", help="Practice notes.")

@@ -34,6 +34,8 @@ class Principal:
     city_id: int | None
     operator: bool = False
     label: str = ""
+    #: An admin with the instance-admin role: manages the instance, writes as its city.
+    instance_admin: bool = False
 
     def may_write(self, city_id: int) -> bool:
         """May act for this city (create and change its entries)?"""
@@ -42,7 +44,7 @@ class Principal:
     @property
     def manages_instance(self) -> bool:
         """May change instance-wide settings (subscriptions)?"""
-        return self.operator
+        return self.operator or self.instance_admin
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ def check_instance_admin(principal: Principal | None) -> Principal:
     """The principal if it manages the instance; :class:`PermissionDeniedError` otherwise."""
     if principal is None or not principal.manages_instance:
         raise PermissionDeniedError(
-            "Нужны права администратора сервера (ключ оператора: token create --all)",
+            "Нужны права администратора сервера: ключ оператора (token create --all) "
+            "или роль администратора сервера (admin create --instance-admin)",
             field="Authorization",
         )
     return principal

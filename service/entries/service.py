@@ -8,20 +8,65 @@ that feeds are built from.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 
-from service.entries.access import Principal, check_read, check_write
+from service.entries.access import Principal, check_read, check_write, may_read
 from service.entries.changelog import record_change, record_deletion
 from service.entries.filters import EntryFilter, Page, conditions, sql
 from service.entries.ids import mint_uid
 from service.entries.search import matching_ids, stem_text
-from service.errors import NotFoundError, PermissionDeniedError, ValidationError
+from service.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+    ValidationError,
+)
 from service.fields import CONTACT, EVENT, event_problems, fields_of, searchable, unknown_topics
 from service.store.models import City, Entry, Topic, db, utcnow
 from service.vocab import EventStage, Kind, Origin, Status
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: Local numbers are positive 64-bit integers; anything else names no entry.
+LOCAL_ID_MAX = 2**63 - 1
+#: What the database says when concurrent writers collide (SQLite: another writer held
+#: the lock past the busy timeout; PostgreSQL: deadlock, serialization failure, lock timeout).
+CONFLICT_STATES = {"40001", "40P01", "55P03"}
+CONFLICT_MESSAGE = "Запись в это время изменил другой запрос. Повторите запрос"
+
+
+def _collision(error: DBAPIError) -> bool:
+    if getattr(error.orig, "sqlstate", None) in CONFLICT_STATES:
+        return True
+    text = str(error.orig).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+def conflicts_as_409(func_: F) -> F:
+    """Concurrent writers that collide get :class:`ConflictError` (409), never a 500."""
+
+    @functools.wraps(func_)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func_(*args, **kwargs)
+        except StaleDataError as error:
+            db.session.rollback()
+            raise ConflictError(CONFLICT_MESSAGE, field="id") from error
+        except DBAPIError as error:
+            if not _collision(error):
+                raise
+            db.session.rollback()
+            raise ConflictError(CONFLICT_MESSAGE, field="id") from error
+
+    return wrapped  # type: ignore[return-value]
+
 
 # -- lookups ----------------------------------------------------------------
 
@@ -33,10 +78,58 @@ def get_city(slug: str) -> City:
     return city
 
 
+def _identity(ident: str) -> Any:
+    """The condition that finds an entry by local number or tag: id; None: it names none."""
+    if ident.isascii() and ident.isdigit():
+        number = int(ident) if len(ident) <= 19 else 0
+        return Entry.id == number if 0 < number <= LOCAL_ID_MAX else None
+    if not ident or len(ident) > 500:
+        return None
+    return Entry.uid == ident
+
+
 def find_entry(ident: str) -> Entry | None:
-    if ident.isdigit():
-        return db.session.get(Entry, int(ident))
-    return db.session.scalar(select(Entry).where(Entry.uid == ident))
+    condition = _identity(ident)
+    if condition is None:
+        return None
+    return db.session.scalar(select(Entry).where(condition))
+
+
+def _locked_entry(ident: str) -> Entry | None:
+    """The entry, read fresh under a write lock held to the end of the transaction.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` of its row. SQLite: a no-op ``UPDATE`` of the
+    row first, which takes the database's write lock (waiting for another writer,
+    up to the busy timeout) before anything is read, as ``BEGIN IMMEDIATE`` would.
+    Either way concurrent writers of one entry go one after the other, and each
+    sees the state the one before committed: the change-log row written from it
+    is the state being committed.
+    """
+    condition = _identity(ident)
+    if condition is None:
+        return None
+    query = select(Entry).where(condition).execution_options(populate_existing=True)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Entry)
+    else:
+        lock = update(Entry).where(condition).values(uid=Entry.uid)
+        db.session.execute(lock.execution_options(synchronize_session=False))
+    return db.session.scalar(query)
+
+
+def etag(entry: Entry) -> str:
+    """The entry's version as an entity tag: its number and ``updated``, which every edit
+    moves on (strictly), so two versions never share one."""
+    stamp = int(entry.updated.timestamp() * 1_000_000)
+    return f'"{entry.id}-{stamp:x}"'
+
+
+def etag_matches(header: str, entry: Entry) -> bool:
+    """``If-Match``: ``*`` or a list of tags, one of them the entry's (``W/`` accepted)."""
+    if header.strip() == "*":
+        return True
+    current = etag(entry)
+    return any(tag.strip().removeprefix("W/") == current for tag in header.split(","))
 
 
 def get_entry(kind: str, ident: str, *, viewer: Principal | None = None) -> Entry:
@@ -45,10 +138,21 @@ def get_entry(kind: str, ident: str, *, viewer: Principal | None = None) -> Entr
     return check_read(entry if entry is not None and entry.kind == kind else None, viewer)
 
 
-def get_entry_for_write(kind: str, ident: str, principal: Principal) -> Entry:
-    """An entry the principal may change (404 if it may not see it, 403 if not change it)."""
-    entry = find_entry(ident)
-    return check_write(entry if entry is not None and entry.kind == kind else None, principal)
+@conflicts_as_409
+def get_entry_for_write(
+    kind: str, ident: str, principal: Principal, *, if_match: str | None = None
+) -> Entry:
+    """An entry the principal may change, locked for the write (404 if it may not see
+    it, 403 if not change it, 412 if ``if_match`` names another version)."""
+    entry = _locked_entry(ident)
+    entry = check_write(entry if entry is not None and entry.kind == kind else None, principal)
+    if if_match is not None and not etag_matches(if_match, entry):
+        raise PreconditionFailedError(
+            "Запись изменилась после того, как вы её прочитали (If-Match не совпадает с ETag). "
+            "Прочитайте её заново",
+            field="If-Match",
+        )
+    return entry
 
 
 def _where(flt: EntryFilter, viewer: Principal | None) -> list[Any]:
@@ -95,11 +199,14 @@ def _topics(codes: list[str]) -> list[Topic]:
     return [found[c] for c in dict.fromkeys(codes)]
 
 
-def _check_related(related: str | None) -> None:
+def _check_related(entry: Entry, related: str | None) -> None:
+    """A related note must exist and be readable by the event's city (drafts: its own):
+    another city's draft answers exactly as a note that does not exist."""
     if not related:
         return
     target = find_entry(related)
-    if target is None or target.kind != Kind.PRACTICE:
+    reader = Principal(city_id=entry.city_id)
+    if target is None or target.kind != Kind.PRACTICE or not may_read(target, reader):
         raise ValidationError("Связанная практика не найдена", field="related")
 
 
@@ -122,7 +229,7 @@ def _apply(entry: Entry, data: dict[str, Any]) -> None:
     with db.session.no_autoflush:  # the topic lookup must not flush a half-filled entry
         _copy(entry, data)
     if entry.kind == Kind.EVENT and "related" in data:
-        _check_related(data["related"])
+        _check_related(entry, data["related"])
 
 
 def _copy(entry: Entry, data: dict[str, Any]) -> None:
@@ -153,6 +260,7 @@ def _publish_state(entry: Entry, was_published: bool, now: datetime) -> None:
         record_deletion(entry, now)
 
 
+@conflicts_as_409
 def create_entry(kind: str, data: dict[str, Any], *, city: City, commit: bool = True) -> Entry:
     """Create an own entry; with ``commit=False`` the caller commits (batches)."""
     now = utcnow()
@@ -179,14 +287,21 @@ def create_entry(kind: str, data: dict[str, Any], *, city: City, commit: bool = 
     return entry
 
 
+def _next_time(entry: Entry) -> datetime:
+    """Now, or just after the entry's last change: strictly increasing, so a mirror always
+    sees an edit as newer, whatever the clock does."""
+    return max(utcnow(), entry.updated + timedelta(microseconds=1))
+
+
+@conflicts_as_409
 def update_entry(entry: Entry, data: dict[str, Any]) -> Entry:
-    """Apply changes; ``updated`` moves on every edit, ``published`` stays."""
+    """Apply changes (PATCH: the fields given); ``updated`` moves on every edit,
+    ``published`` stays; the status changes only when ``status`` is given."""
     was_published = entry.status == Status.PUBLISHED
     _apply(entry, data)
     if "status" in data:
         entry.status = data["status"]
-    # Strictly increasing, so a mirror always sees an edit as newer.
-    now = max(utcnow(), entry.updated + timedelta(microseconds=1))
+    now = _next_time(entry)
     entry.updated = now
     refresh_search_text(entry)
     _publish_state(entry, was_published, now)
@@ -194,10 +309,24 @@ def update_entry(entry: Entry, data: dict[str, Any]) -> Entry:
     return entry
 
 
+def replace_entry(entry: Entry, data: dict[str, Any]) -> Entry:
+    """PUT: every field as given; optional fields left out become empty. The status is
+    kept unless given (a PUT never unpublishes by omission)."""
+    full = dict(data)
+    for spec in fields_of(entry.kind):
+        full.setdefault(spec.name, None)
+    if entry.kind == Kind.PRACTICE:
+        full.setdefault("contact", None)
+    full.setdefault("topics", [])
+    full.setdefault("tags", [])
+    return update_entry(entry, full)
+
+
+@conflicts_as_409
 def delete_entry(entry: Entry) -> None:
     """Delete; a published entry leaves a tombstone in the change log."""
     if entry.status == Status.PUBLISHED:
-        record_deletion(entry)
+        record_deletion(entry, _next_time(entry))
     db.session.delete(entry)
     db.session.commit()
 

@@ -19,6 +19,7 @@ from feeds.decide import Removal, Version
 from feeds.types import ParsedEntry, ParsedFeed, SourceInfo
 from feeds.urls import host_of, origin_of, slug_from_host
 from service.cities import SLUG
+from service.fields import DATE_MAX, DATE_MIN, YEAR_MAX, YEAR_MIN
 from service.vocab import EventFormat, EventLevel, EventStage, Kind
 
 GENERIC_TITLE = "Без названия"
@@ -75,7 +76,8 @@ def load_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     data["city"] = {
         key: city.get(key) for key in ("slug", "name", "region", "latitude", "longitude")
     }
-    _check(data.get("year") is None or 1000 <= data["year"] <= 9999, "year")
+    # The same ranges as own entries (service.fields): one home for the bounds.
+    _check(data.get("year") is None or YEAR_MIN <= data["year"] <= YEAR_MAX, "year")
     _check(data.get("participants") is None or data["participants"] >= 0, "participants")
     _check(data.get("format") in (None, *EventFormat.values()), "format")
     _check(data.get("level") in (None, *EventLevel.values()), "level")
@@ -85,6 +87,8 @@ def load_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     data["published"] = _when(data, "published", datetime.fromisoformat)
     data["starts_on"] = _when(data, "starts_on", date.fromisoformat)
     data["ends_on"] = _when(data, "ends_on", date.fromisoformat)
+    for name in ("starts_on", "ends_on"):
+        _check(data[name] is None or DATE_MIN <= data[name] <= DATE_MAX, name)
     data["topics"] = data.get("topics") or []
     data["tags"] = data.get("tags") or []
     return data

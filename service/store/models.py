@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
@@ -231,6 +232,10 @@ class Entry(Model):
         secondary=entry_topics, lazy="selectin", order_by=Topic.position
     )
 
+    #: SQLite: AUTOINCREMENT, so a deleted entry's number is never given again
+    #: (PostgreSQL's sequences never reuse one anyway).
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
     @property
     def topic_codes(self) -> list[str]:
         return [t.code for t in self.topics]
@@ -308,8 +313,25 @@ class AdminUser(Model):
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
     password_hash: Mapped[str] = mapped_column(String(300))
     created: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Sessions carry this number; logout and a password change move it on, which
+    #: ends every session signed before (the cookie alone cannot be revoked).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    password_changed: Mapped[datetime | None] = mapped_column()
+    #: The instance-admin role: manages instance-wide settings (subscriptions).
+    instance_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     city: Mapped[City] = relationship(lazy="joined")
+
+
+class RateLimit(Model):
+    """A rate-limit counter (Flask-Limiter's fixed windows), shared by every process."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the window ends, in seconds since the epoch.
+    expires: Mapped[float] = mapped_column(Float, index=True)
 
 
 class Subscription(Model):

@@ -12,7 +12,7 @@ from service.errors import ServiceError
 from service.http.api.catalog import bp as catalog_bp
 from service.http.api.entries import events_bp, practices_bp
 from service.http.api.search import bp as search_bp
-from service.http.api.security import BEARER_SCHEME
+from service.http.api.security import BEARER_SCHEME, authenticate_writes
 from service.http.api.subscriptions import bp as subscriptions_bp
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -77,4 +77,5 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(search_bp)
     api.register_blueprint(subscriptions_bp)
     app.register_blueprint(docs_bp)
+    app.before_request(authenticate_writes)  # 401 before 415 or 422
     app.before_request(_require_json)

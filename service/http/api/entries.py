@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -21,6 +22,20 @@ from service.http.api.security import optional_principal, require_principal
 from service.store.models import Entry
 
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+#: What a write answers with: the entry and its new entity tag.
+Answer = tuple[Entry, int, dict[str, str]]
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "ETag, полученный при чтении записи: изменить, только если запись с тех пор "
+    "не менялась (иначе 412)",
+}
+
+
+def _tagged(entry: Entry, status: int = 200) -> Answer:
+    return entry, status, {"ETag": entries.etag(entry)}
 
 
 def entry_blueprint(
@@ -54,45 +69,50 @@ def entry_blueprint(
         @bp.arguments(in_schema)
         @bp.response(201, out_schema)
         @bp.doc(security=SECURITY)
-        def post(self, data: dict[str, Any]) -> Entry:
-            """Create an entry for the token's city."""
+        def post(self, data: dict[str, Any]) -> Answer:
+            """Create an entry for the token's city (a draft unless ``status`` says)."""
             principal = require_principal()
             city = entries.resolve_city(principal, data.pop("city", None))
-            return entries.create_entry(kind, data, city=city)
+            return _tagged(entries.create_entry(kind, data, city=city), 201)
 
     @bp.route("/<path:entry_id>")
     class Item(MethodView):
         @bp.response(200, out_schema)
-        def get(self, entry_id: str) -> Entry:
-            """One entry by its tag: id or local number."""
-            return entries.get_entry(kind, entry_id, viewer=optional_principal())
+        def get(self, entry_id: str) -> Answer:
+            """One entry by its tag: id or local number; ``ETag`` names its version."""
+            return _tagged(entries.get_entry(kind, entry_id, viewer=optional_principal()))
 
         @bp.arguments(in_schema)
         @bp.response(200, out_schema)
-        @bp.doc(security=SECURITY)
-        def put(self, data: dict[str, Any], entry_id: str) -> Entry:
-            """Replace every field of an entry."""
-            return _write(entry_id, data)
+        @bp.doc(security=SECURITY, parameters=[IF_MATCH])
+        def put(self, data: dict[str, Any], entry_id: str) -> Answer:
+            """Replace the entry: required fields must be given, optional fields left out
+            become empty; the status changes only when ``status`` is given."""
+            return _tagged(_write(entry_id, data, entries.replace_entry))
 
         @bp.arguments(partial_schema)
         @bp.response(200, out_schema)
-        @bp.doc(security=SECURITY)
-        def patch(self, data: dict[str, Any], entry_id: str) -> Entry:
-            """Change the fields given."""
-            return _write(entry_id, data)
+        @bp.doc(security=SECURITY, parameters=[IF_MATCH])
+        def patch(self, data: dict[str, Any], entry_id: str) -> Answer:
+            """Change the fields given; the others keep their values."""
+            return _tagged(_write(entry_id, data, entries.update_entry))
 
         @bp.response(204)
-        @bp.doc(security=SECURITY)
+        @bp.doc(security=SECURITY, parameters=[IF_MATCH])
         def delete(self, entry_id: str) -> None:
             """Delete; a published entry leaves a tombstone in the feeds."""
-            entry = entries.get_entry_for_write(kind, entry_id, require_principal())
+            entry = entries.get_entry_for_write(
+                kind, entry_id, require_principal(), if_match=request.headers.get("If-Match")
+            )
             entries.delete_entry(entry)
 
-    def _write(entry_id: str, data: dict[str, Any]) -> Entry:
+    def _write(entry_id: str, data: dict[str, Any], change: Any) -> Entry:
         principal = require_principal()
-        entry = entries.get_entry_for_write(kind, entry_id, principal)
+        if_match = request.headers.get("If-Match")
+        entry = entries.get_entry_for_write(kind, entry_id, principal, if_match=if_match)
         entries.ensure_same_city(entry, data.pop("city", None), principal)
-        return entries.update_entry(entry, data)
+        result: Entry = change(entry, data)
+        return result
 
     return bp
 

@@ -120,7 +120,13 @@ class EntryInSchema(BaseSchema):
         load_default=list,
         metadata={"description": "Свободные метки"},
     )
-    status = Str(validate=one_of(STATUSES), load_default=Status.DRAFT.value)
+    status = Str(
+        validate=one_of(STATUSES),
+        metadata={
+            "description": "draft или published; новая запись — черновик, "
+            "при изменении статус меняется, только если указан"
+        },
+    )
 
 
 class _PracticeIn(EntryInSchema):

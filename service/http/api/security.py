@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 from service.accounts import principal_for_token
-from service.entries.access import Principal
-from service.errors import AuthError, PermissionDeniedError
+from service.entries.access import Principal, check_instance_admin
+from service.errors import AuthError
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 BEARER_SCHEME = {"type": "http", "scheme": "bearer"}
 
@@ -28,16 +30,24 @@ def optional_principal() -> Principal | None:
 
 
 def require_principal() -> Principal:
-    token = _bearer()
-    if token is None:
-        raise AuthError("Нужен ключ доступа: Authorization: Bearer <ключ>", field="Authorization")
-    return principal_for_token(token)
+    """The caller of a write; 401 without a valid token (once per request)."""
+    principal: Principal | None = g.get("api_principal")
+    if principal is None:
+        token = _bearer()
+        if token is None:
+            raise AuthError(
+                "Нужен ключ доступа: Authorization: Bearer <ключ>", field="Authorization"
+            )
+        principal = g.api_principal = principal_for_token(token)
+    return principal
+
+
+def authenticate_writes() -> None:
+    """Every write to the API is authenticated before its body is read or validated."""
+    if request.path.startswith("/api/") and request.method not in SAFE_METHODS:
+        require_principal()
 
 
 def require_operator() -> Principal:
-    principal = require_principal()
-    if not principal.operator:
-        raise PermissionDeniedError(
-            "Нужен ключ оператора сервера (token create --all)", field="Authorization"
-        )
-    return principal
+    """Instance-wide settings: the one rule of service.entries.access."""
+    return check_instance_admin(require_principal())

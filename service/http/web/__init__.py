@@ -39,7 +39,6 @@ def _csrf_failed(error: CSRFError) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     # The check is made by _protect_forms, not by CSRFProtect's own hook.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     csrf.init_app(app)
     app.before_request(imports.allow_uploads)  # before the form is read
     app.before_request(_protect_forms)

@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from service import accounts as auth
 from service.entries import service as entries
-from service.entries.access import Principal
+from service.entries.access import Principal, check_instance_admin
 from service.entries.filters import EntryFilter
 from service.entries.rendering import entry_html
 from service.errors import AuthError, ConflictError, ValidationError
@@ -49,6 +49,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: URL part of each kind.
 KINDS = {"practices": Kind.PRACTICE, "events": Kind.EVENT}
 SESSION_KEY = "admin_id"
+#: The admin's session version when the session was signed (see service.accounts).
+VERSION_KEY = "admin_version"
 
 
 # -- who is logged in ---------------------------------------------------------
@@ -64,8 +66,9 @@ def load_admin() -> None:
     if wants_json():
         g.admin = None
         return
-    admin_id = session.get(SESSION_KEY)
-    g.admin = db.session.get(AdminUser, admin_id) if isinstance(admin_id, int) else None
+    g.admin = auth.session_admin(session.get(SESSION_KEY), session.get(VERSION_KEY))
+    if g.admin is None and SESSION_KEY in session:
+        session.clear()  # ended by logout or a password change
 
 
 def current_principal() -> Principal | None:
@@ -73,7 +76,7 @@ def current_principal() -> Principal | None:
     admin: AdminUser | None = g.get("admin")
     if admin is None:
         return None
-    return Principal(city_id=admin.city_id, label=admin.email)
+    return auth.admin_principal(admin)
 
 
 def login_required(view: F) -> F:
@@ -81,6 +84,18 @@ def login_required(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.get("admin") is None:
             return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def instance_admin_required(view: F) -> F:
+    """Instance-wide settings: the one rule of service.entries.access (403 otherwise)."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        check_instance_admin(current_principal())
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -94,7 +109,7 @@ def _principal() -> Principal:
 
 def _safe_next(target: str | None) -> str:
     """A local path to go to after login; anything else goes to the admin start page."""
-    if target:
+    if target and target.isprintable() and target.isascii():  # no CR/LF, no control characters
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
             return target
@@ -112,7 +127,9 @@ def login() -> Any:
             error = e.message
         else:
             session.clear()
+            session.permanent = True  # PERMANENT_SESSION_LIFETIME
             session[SESSION_KEY] = admin.id
+            session[VERSION_KEY] = admin.session_version
             return redirect(_safe_next(request.args.get("next")))
     html = render_template("admin/login.html", email=email, error=error)
     return html, 401 if error else 200
@@ -120,6 +137,9 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    """End the session: this cookie, and every other session of the admin, stop working."""
+    if g.get("admin") is not None:
+        auth.end_sessions(g.admin)
     session.clear()
     flash("Вы вышли.")
     return redirect(url_for("reading.index"))
@@ -365,7 +385,7 @@ def _subscriptions_page(url: str = "", error: str | None = None, status: int = 2
 
 
 @bp.route("/subscriptions", methods=["GET", "POST"])
-@login_required
+@instance_admin_required
 def subscriptions_page() -> Any:
     """The feeds this instance mirrors: add by URL, poll now, remove; state and errors."""
     if request.method == "GET":
@@ -381,7 +401,7 @@ def subscriptions_page() -> Any:
 
 
 @bp.route("/subscriptions/opml", methods=["POST"])
-@login_required
+@instance_admin_required
 def import_opml() -> Any:
     upload = request.files.get("opml")
     if upload is None or not upload.filename:
@@ -396,7 +416,7 @@ def import_opml() -> Any:
 
 
 @bp.route("/subscriptions/<int:sub_id>/poll", methods=["POST"])
-@login_required
+@instance_admin_required
 def poll_subscription(sub_id: int) -> Response:
     try:
         result = subscriptions.poll_subscription(sub_id)
@@ -408,7 +428,7 @@ def poll_subscription(sub_id: int) -> Response:
 
 
 @bp.route("/subscriptions/<int:sub_id>/remove", methods=["POST"])
-@login_required
+@instance_admin_required
 def remove_subscription(sub_id: int) -> Any:
     purge = request.form.get("purge") == "1"
     if purge and not _confirmed():

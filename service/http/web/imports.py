@@ -37,7 +37,7 @@ from service.entries import service as entries
 from service.errors import NotFoundError, QuestionnaireError, ValidationError
 from service.fields import labels
 from service.http.web import forms, queries
-from service.http.web.admin import login_required
+from service.http.web.admin import instance_admin_required, login_required
 from service.questionnaire import collection, importer
 from service.questionnaire.documents import ACCEPTED_EXTENSIONS, MAX_FILE_BYTES
 from service.store.models import AdminUser, Entry, QuestionnaireImport, db
@@ -229,11 +229,6 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _KEEP_UPLOADS = timedelta(days=1)
 
 
-def is_instance_admin(admin: AdminUser | None) -> bool:
-    """Whether the admin manages the instance (the role issue 10 adds to admins)."""
-    return bool(admin is not None and getattr(admin, "instance_admin", False))
-
-
 def _upload_dir() -> Path:
     configured = current_app.config.get("IMPORT_UPLOAD_DIR")
     return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
@@ -281,12 +276,10 @@ def _collection_page(**context: Any) -> Any:
 
 
 @bp.route("/collection", methods=["GET", "POST"])
-@login_required
+@instance_admin_required
 def collection_upload() -> Any:
     """Many cities' questionnaires at once: a .zip or several files; the cities
     the headings name and the site lacks are created after confirmation."""
-    if not is_instance_admin(g.admin):
-        abort(403)
     if request.method == "GET":
         return _collection_page()
     publish = request.form.get("publish") == "1"
