@@ -38,6 +38,9 @@ DATE_MIN, DATE_MAX = date(YEAR_MIN, 1, 1), date(YEAR_MAX, 12, 31)
 #: Publication times (``published``/``updated``) are never before this year, nor after tomorrow.
 TIMESTAMP_MIN_YEAR = YEAR_MIN
 PARTICIPANTS_MAX = 10_000_000
+#: The largest local number (of an entry, subscription, token): the id columns are 32-bit
+#: integers on PostgreSQL; a larger number names nothing (404).
+ID_MAX = 2**31 - 1
 MAX_TOPICS, MAX_TAGS, TAG_MAX = 30, 30, 60
 
 

@@ -529,5 +529,6 @@ def test_subscriptions_from_opml(manager: Admin) -> None:
     assert manager.client.post("/admin/subscriptions/999/poll").status_code == 404
     assert manager.client.post("/admin/subscriptions/999/remove").status_code == 404
     assert (
-        manager.client.post("/admin/subscriptions/999/remove", data={"purge": "1"}).status_code == 404
+        manager.client.post("/admin/subscriptions/999/remove", data={"purge": "1"}).status_code
+        == 404
     )

@@ -300,6 +300,8 @@ def test_admin_previews_own_draft(app: Flask, api: Api, omsk: str) -> None:
         city = db.session.scalar(db.select(City).where(City.slug == "omsk"))
         assert city is not None
         create_admin("admin@omsk.example", city, "password-omsk-123")
-    api.client.post("/admin/login", data={"email": "admin@omsk.example", "password": "password-omsk-123"})
+    api.client.post(
+        "/admin/login", data={"email": "admin@omsk.example", "password": "password-omsk-123"}
+    )
     html = page(api.client, f"/practices/{draft['local_id']}")
     assert "Черновик" in html and "Редактировать" in html

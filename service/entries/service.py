@@ -29,13 +29,19 @@ from service.errors import (
     PreconditionFailedError,
     ValidationError,
 )
-from service.fields import CONTACT, EVENT, event_problems, fields_of, searchable, unknown_topics
+from service.fields import (
+    CONTACT,
+    EVENT,
+    ID_MAX,
+    event_problems,
+    fields_of,
+    searchable,
+    unknown_topics,
+)
 from service.store.models import City, Entry, Topic, db, utcnow
 from service.vocab import EventStage, Kind, Origin, Status
 
 F = TypeVar("F", bound=Callable[..., Any])
-#: Local numbers are positive 64-bit integers; anything else names no entry.
-LOCAL_ID_MAX = 2**63 - 1
 #: What the database says when concurrent writers collide (SQLite: another writer held
 #: the lock past the busy timeout; PostgreSQL: deadlock, serialization failure, lock timeout).
 CONFLICT_STATES = {"40001", "40P01", "55P03"}
@@ -82,7 +88,7 @@ def _identity(ident: str) -> Any:
     """The condition that finds an entry by local number or tag: id; None: it names none."""
     if ident.isascii() and ident.isdigit():
         number = int(ident) if len(ident) <= 19 else 0
-        return Entry.id == number if 0 < number <= LOCAL_ID_MAX else None
+        return Entry.id == number if 0 < number <= ID_MAX else None
     if not ident or len(ident) > 500:
         return None
     return Entry.uid == ident
@@ -283,8 +289,20 @@ def create_entry(kind: str, data: dict[str, Any], *, city: City, commit: bool = 
     refresh_search_text(entry)
     _publish_state(entry, False, now)
     if commit:
-        db.session.commit()
+        _commit()
     return entry
+
+
+def _commit() -> None:
+    """Commit, keeping the loaded state: the answer shows the version just committed, even
+    if a concurrent writer changes or deletes the entry before the answer is written."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _next_time(entry: Entry) -> datetime:
@@ -305,7 +323,7 @@ def update_entry(entry: Entry, data: dict[str, Any]) -> Entry:
     entry.updated = now
     refresh_search_text(entry)
     _publish_state(entry, was_published, now)
-    db.session.commit()
+    _commit()
     return entry
 
 

@@ -10,8 +10,8 @@ a 500:
   otherwise recurse until it fails);
 - integers in a JSON body outside 64 bits (however many digits): 422 naming
   the field;
-- numbers in URLs (``/<int:...>``) outside 1..2**63-1: 404, as for any number
-  that names nothing.
+- numbers in URLs (``/<int:...>``) outside 1..:data:`~service.fields.ID_MAX`:
+  404, as for any number that names nothing.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from typing import Any
 from flask import Flask, abort, request
 
 from service.errors import BadRequestError, NotFoundError, ValidationError
+from service.fields import ID_MAX
 
 #: Deepest nesting of arrays and objects a JSON body may have.
 MAX_DEPTH = 64
-#: The largest number an id, or any integer the database stores, may be.
+#: The largest integer a JSON body may hold (64 bits; fields have their own bounds).
 INT_MAX = 2**63 - 1
 FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -108,7 +109,7 @@ def check_json_body() -> None:
 def check_request() -> None:
     """The bounds above, for the request being served."""
     for name, value in (request.view_args or {}).items():
-        if isinstance(value, int) and not 0 < value <= INT_MAX:
+        if isinstance(value, int) and not 0 < value <= ID_MAX:
             abort(404)
         if isinstance(value, str) and FORBIDDEN.search(value):
             raise NotFoundError("Такого адреса нет (недопустимый символ)", field=name)
