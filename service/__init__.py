@@ -9,11 +9,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    test_config: dict[str, Any] | None = None, *, instance_path: str | None = None
+) -> Flask:
     """Create and configure the app (Flask's tutorial pattern)."""
     # INSTANCE_PATH (absolute): where keys, the secret key and the SQLite file live;
     # by default the "instance" folder next to the code.
-    instance_path = os.environ.get("INSTANCE_PATH") or None
+    instance_path = instance_path or os.environ.get("INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
 
     from service.config import load_config
