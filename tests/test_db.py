@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
 from service import create_app
-from service.store.db import MIGRATIONS, init_db
+from service.store.db import MIGRATIONS, init_db, seed_topics
 from service.store.models import Entry, db
 from tests.conftest import Api, base_config, practice_body, worker_name
 from tests.dbutil import pg_base_url, pg_database
@@ -86,3 +87,47 @@ def test_migrations_downgrade_to_base_and_up_again(tmp_path: Path) -> None:
         init_db()
         assert "entries" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def _security_down_revision() -> str:
+    """The revision before the security migration (read from the file, not hard-coded)."""
+    path = Path(MIGRATIONS) / "versions" / "0008_security.py"
+    found = re.search(r'^down_revision = "([^"]+)"', path.read_text(), re.MULTILINE)
+    assert found is not None
+    return found.group(1)
+
+
+def test_security_migration_keeps_entries_topics_search_and_never_reuses_numbers(
+    tmp_path: Path,
+) -> None:
+    for url in _fresh_urls(tmp_path):
+        app = create_app(base_config(url, tmp_path))
+        with app.app_context():
+            upgrade(directory=MIGRATIONS, revision=_security_down_revision())
+            seed_topics()
+            api = Api(app, app.test_client())
+            api.city()
+            token = api.token()
+            made = [
+                api.post("/api/v1/practices", practice_body(title=f"Фестиваль {n}"), token).json
+                for n in range(4)
+            ]
+            assert api.delete(f"/api/v1/practices/{made[3]['local_id']}", token).status_code == 204
+            assert api.delete(f"/api/v1/practices/{made[1]['local_id']}", token).status_code == 204
+            db.session.remove()
+            init_db()  # the security migration and whatever follows
+            kept = api.get(f"/api/v1/practices/{made[0]['local_id']}").json
+            assert kept["title"] == "Фестиваль 0" and kept["topics"] == made[0]["topics"]
+            assert api.get("/api/v1/search", q="фестиваль").json["total"] == 2  # the index too
+            new = api.post("/api/v1/practices", practice_body(title="Новая запись"), token).json
+            assert new["local_id"] > made[3]["local_id"]  # not even the last deleted number
+            assert api.get("/api/v1/search", q="новая").json["total"] == 1
+            db.session.remove()
+            downgrade(directory=MIGRATIONS, revision=_security_down_revision())
+            count = db.session.execute(text("SELECT count(*) FROM entry_topics")).scalar()
+            assert count == 3 * len(made[0]["topics"])
+            db.session.remove()
+            init_db()
+            assert api.get("/api/v1/practices").json["total"] == 3
+            db.session.remove()
+            db.engine.dispose()

@@ -8,10 +8,16 @@ the number of a deleted entry is never given to a new one (PostgreSQL's
 sequences never reuse numbers). The rebuild keeps every row and number, the
 entries' topics (``entry_topics``, whose rows a ``DROP TABLE`` with foreign keys
 on would cascade away) and the full-text triggers (a table rebuild drops them).
+The counter starts after the highest number ever used: of the entries there,
+and of the deleted ones that the change log's tombstones name.
 
 Revision ID: 0008_security
 Revises: 0007
 """
+
+import json
+import re
+import zlib
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,6 +26,24 @@ revision = "0008_security"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
+
+
+#: The local number at the end of an own entry's URL (a tombstone's ``url``).
+_NUMBER = re.compile(r"/(?:practice|event)s/(\d+)$")
+
+
+def _highest_deleted(bind: sa.engine.Connection) -> int:
+    """The highest local number that the tombstones of own entries name."""
+    highest = 0
+    rows = bind.execute(
+        sa.text("SELECT data FROM entry_changes WHERE deleted AND origin = 'local'")
+    ).scalars()
+    for data in rows:
+        raw = bytes(data)
+        found = _NUMBER.search(json.loads(zlib.decompress(raw)).get("url") or "")
+        if found:
+            highest = max(highest, int(found.group(1)))
+    return highest
 
 
 def _rebuild_entries(autoincrement: bool) -> None:
@@ -47,6 +71,14 @@ def _rebuild_entries(autoincrement: bool) -> None:
         )
     for sql in triggers:
         bind.execute(sa.text(sql))
+    if not autoincrement:
+        return
+    highest = bind.execute(sa.text("SELECT max(id) FROM entries")).scalar() or 0
+    used = max(_highest_deleted(bind), highest)
+    bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'entries'"))
+    bind.execute(
+        sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('entries', :n)"), {"n": used}
+    )
 
 
 def upgrade() -> None:
