@@ -146,11 +146,17 @@ def get_entry(kind: str, ident: str, *, viewer: Principal | None = None) -> Entr
 
 @conflicts_as_409
 def get_entry_for_write(
-    kind: str, ident: str, principal: Principal, *, if_match: str | None = None
+    kind: str,
+    ident: str,
+    principal: Principal,
+    *,
+    if_match: str | None = None,
+    lock: bool = True,
 ) -> Entry:
     """An entry the principal may change, locked for the write (404 if it may not see
-    it, 403 if not change it, 412 if ``if_match`` names another version)."""
-    entry = _locked_entry(ident)
+    it, 403 if not change it, 412 if ``if_match`` names another version). ``lock=False``
+    only checks (a page that shows the form, writing nothing)."""
+    entry = _locked_entry(ident) if lock else find_entry(ident)
     entry = check_write(entry if entry is not None and entry.kind == kind else None, principal)
     if if_match is not None and not etag_matches(if_match, entry):
         raise PreconditionFailedError(

@@ -174,7 +174,8 @@ def own_entry(kind: str, entry_id: int) -> Entry:
     its published entries and mirrored entries are refused."""
     principal = _principal()
     entry = entries.get_entry(kind, str(entry_id), viewer=principal)
-    return entries.get_entry_for_write(kind, str(entry.id), principal)
+    lock = request.method == "POST"  # a write: locked as in the API
+    return entries.get_entry_for_write(kind, str(entry.id), principal, lock=lock)
 
 
 def _choices(kind: str) -> dict[str, Any]:
