@@ -38,7 +38,7 @@ def test_overview_lists_own_and_mirrored_entries(
     assert titles(html) == ["Томское мероприятие", "Омская практика", "Иркутская практика"]
     assert "<title>Практики и мероприятия городов АСДГ" in html
     assert 'href="/cities/omsk"' in html and "Мероприятие" in html
-    assert "из другого сервера" in html
+    assert "с другого сервера" in html
 
 
 def test_overview_filters(app: Flask, api: Api, omsk: str, tomsk: str) -> None:
