@@ -336,3 +336,34 @@ def test_a_refused_connection_is_explained_in_russian(app: Flask, api: Api, runn
     markup = response.get_data(as_text=True)
     assert "Лента недоступна: Ошибка соединения: сервер не принимает соединения" in markup
     assert "Errno" not in markup and "Connection refused" not in markup
+
+
+# -- the API documentation in Russian -----------------------------------------------------
+
+
+def _texts(node: Any, where: str = "") -> list[tuple[str, str]]:
+    """Every ``summary`` and ``description`` of an OpenAPI document, with where it is."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("summary", "description") and isinstance(value, str):
+                found.append((f"{where}/{key}", value))
+            found += _texts(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _texts(value, f"{where}[{i}]")
+    return found
+
+
+def test_the_api_documentation_is_in_russian(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    texts = _texts(spec)
+    assert len(texts) > 100
+    english = [(where, t) for where, t in texts if not re.search("[а-яё]", t, re.I)]
+    assert english == []
+    summaries = [t for where, t in texts if where.endswith("/summary")]
+    assert "Список опубликованных записей (с ключом города — и его черновики)." in summaries
+    docs = page(client, "/api/v1/docs")
+    assert "<h1>Обмен опытом АСДГ: API v1</h1>" in docs
+    assert "Создать запись города, которому выдан ключ." in docs
+    assert "<code>422</code> — ошибка в данных" in docs and "в строке запроса" in docs

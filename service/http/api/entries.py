@@ -35,7 +35,11 @@ def entry_blueprint(
         @bp.arguments(EntryQuerySchema, location="query")
         @bp.response(200, page_schema(out_schema))
         def get(self, args: dict[str, Any]) -> dict[str, Any]:
-            """List published entries (with a token: also that city's drafts)."""
+            """Список опубликованных записей (с ключом города — и его черновики).
+
+            Отбор: ``city``, ``topic``, ``year``, ``origin``, ``status``; страницы —
+            ``page`` и ``per_page``. Новые записи первыми.
+            """
             page, per_page = args.pop("page"), args.pop("per_page")
             if args.get("kind", kind) != kind:
                 return {"items": [], "page": page, "per_page": per_page, "total": 0, "pages": 1}
@@ -55,7 +59,11 @@ def entry_blueprint(
         @bp.response(201, out_schema)
         @bp.doc(security=SECURITY)
         def post(self, data: dict[str, Any]) -> Entry:
-            """Create an entry for the token's city."""
+            """Создать запись города, которому выдан ключ.
+
+            Ключ оператора указывает город в поле ``city``. Ответ — созданная
+            запись с её глобальным ``id`` (tag: URI).
+            """
             principal = require_principal()
             city = entries.resolve_city(principal, data.pop("city", None))
             return entries.create_entry(kind, data, city=city)
@@ -64,27 +72,27 @@ def entry_blueprint(
     class Item(MethodView):
         @bp.response(200, out_schema)
         def get(self, entry_id: str) -> Entry:
-            """One entry by its tag: id or local number."""
+            """Одна запись по её ``id`` (tag: URI) или местному номеру (``local_id``)."""
             return entries.get_entry(kind, entry_id, viewer=optional_principal())
 
         @bp.arguments(in_schema)
         @bp.response(200, out_schema)
         @bp.doc(security=SECURITY)
         def put(self, data: dict[str, Any], entry_id: str) -> Entry:
-            """Replace every field of an entry."""
+            """Заменить запись целиком: поля, которых нет в теле, становятся пустыми."""
             return _write(entry_id, data)
 
         @bp.arguments(partial_schema)
         @bp.response(200, out_schema)
         @bp.doc(security=SECURITY)
         def patch(self, data: dict[str, Any], entry_id: str) -> Entry:
-            """Change the fields given."""
+            """Изменить только переданные поля записи."""
             return _write(entry_id, data)
 
         @bp.response(204)
         @bp.doc(security=SECURITY)
         def delete(self, entry_id: str) -> None:
-            """Delete; a published entry leaves a tombstone in the feeds."""
+            """Удалить запись; об удалении опубликованной записи узнают ленты (RFC 6721)."""
             entry = entries.get_entry_for_write(kind, entry_id, require_principal())
             entries.delete_entry(entry)
 
@@ -98,6 +106,6 @@ def entry_blueprint(
 
 
 practices_bp = entry_blueprint(
-    "practice", PracticeInSchema, PracticeOutSchema, "Practice notes of cities' departments"
+    "practice", PracticeInSchema, PracticeOutSchema, "Практики: годовые записки подразделений"
 )
-events_bp = entry_blueprint("event", EventInSchema, EventOutSchema, "Event summaries")
+events_bp = entry_blueprint("event", EventInSchema, EventOutSchema, "Мероприятия и их итоги")

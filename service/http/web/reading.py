@@ -163,14 +163,19 @@ def overview() -> str:
     return render_template(
         "reading/overview.html",
         counts=counts,
-        by_year=charts.heatmap_svg(
+        by_year=charts.chart(
             counts.by_year,
             "Практики и мероприятия городов по годам",
             lambda city, year: url_for("reading.index", city=city, year=year),
         ),
-        by_topic=charts.heatmap_svg(
+        by_topic=charts.chart(
             counts.by_topic,
             "Практики и мероприятия городов по темам",
             lambda topic, city: url_for("reading.index", topic=topic, city=city),
+        ),
+        by_topic_year=charts.chart(
+            counts.by_topic_year,
+            "Темы по годам: практики и мероприятия всех городов",
+            lambda topic, year: url_for("reading.index", topic=topic, year=year),
         ),
     )
