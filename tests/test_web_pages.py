@@ -172,8 +172,8 @@ def test_the_feeds_page_lists_every_feed(api: Api, omsk: str, client: FlaskClien
         "/feeds/all.json?kind=event",
         "/cities/omsk/feed.atom",
         "/cities/omsk/feed.json",
-        "/feeds/all.atom?topic=culture",
-        "/feeds/all.json?topic=sport",
+        "/feeds/network.atom?topic=culture",
+        "/feeds/network.json?topic=sport",
         "/feeds/opml",
     ]:
         assert path in hrefs, path
@@ -186,7 +186,7 @@ def test_the_feeds_page_lists_every_feed(api: Api, omsk: str, client: FlaskClien
     city = page(client, "/cities/omsk")
     assert 'href="/cities/omsk/feed.atom"' in city and 'href="/feeds"' in city
     topic = page(client, "/topics/culture")
-    assert 'href="/feeds/all.atom?topic=culture"' in topic
+    assert 'href="/feeds/network.atom?topic=culture"' in topic
     assert '<link rel="alternate" type="application/atom+xml" title="Тема «Культура»' in topic
 
 
@@ -194,7 +194,7 @@ def test_atom_feeds_name_the_stylesheet_which_is_served_as_xsl(
     api: Api, omsk: str, client: FlaskClient
 ) -> None:
     api.post("/api/v1/practices", practice_body(), omsk)
-    for path in ["/feeds/all.atom", "/cities/omsk/feed.atom", "/feeds/all.atom?topic=culture"]:
+    for path in ["/feeds/all.atom", "/cities/omsk/feed.atom", "/feeds/network.atom?topic=culture"]:
         body = client.get(path).data
         assert body.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n"), path
         assert (
@@ -229,7 +229,7 @@ def test_the_stylesheet_shows_a_feed_as_a_russian_page(
     ]
     assert cards[1].get("href").startswith("http://test.example/practices/")
     assert doc.xpath("//a[@href='/feeds']") and not doc.xpath("//*[@style]|//script|//style")
-    empty = str(transform(etree.fromstring(client.get("/feeds/all.atom?topic=sport").data)))
+    empty = str(transform(etree.fromstring(client.get("/feeds/network.atom?topic=sport").data)))
     assert "В ленте пока нет записей." in empty
 
 

@@ -24,36 +24,38 @@ XSL_TYPE = "text/xsl"
 
 @dataclass(frozen=True)
 class FeedRow:
-    """One feed: its name, its Atom and JSON Feed paths, the page it follows."""
+    """One feed: its name, which entries it holds, the page it follows."""
 
     name: str
-    atom: str
-    json: str
+    query: FeedQuery
     page: str | None = None
+    #: How many published entries it holds (topic feeds), None when not counted.
     count: int | None = None
 
+    @property
+    def atom(self) -> str:
+        return feed_path(self.query, "atom")
 
-def feed_row(
-    query: FeedQuery, name: str, page: str | None = None, count: int | None = None
-) -> FeedRow:
-    return FeedRow(name, feed_path(query, "atom"), feed_path(query, "json"), page, count)
+    @property
+    def json(self) -> str:
+        return feed_path(self.query, "json")
 
 
 def topic_feed(code: str, name: str) -> FeedRow:
-    """The feed of every entry on a topic (the topic page links it)."""
+    """The feed of a topic, own and mirrored entries, as its page (which links it)."""
     page = url_for("reading.topic", code=code)
-    return feed_row(FeedQuery("all", topic=code), f"Тема «{name}»", page)
+    return FeedRow(f"Тема «{name}»", FeedQuery("network", topic=code), page)
 
 
 def feed_groups() -> list[tuple[str, str, list[FeedRow]]]:
     """(id, heading, feeds) of every feed this instance publishes."""
     general = [
-        feed_row(FeedQuery("all"), "Все записи: этого сервера и полученные из сети", "/"),
-        feed_row(FeedQuery("network"), "Записи сети городов"),
+        FeedRow("Все записи этого сервера", FeedQuery("all"), "/"),
+        FeedRow("Записи сети: этого сервера и полученные из других", FeedQuery("network")),
     ]
-    kinds = [feed_row(FeedQuery("all", kind=kind.value), KIND_PLURALS[kind.value]) for kind in Kind]
+    kinds = [FeedRow(KIND_PLURALS[kind.value], FeedQuery("all", kind=kind.value)) for kind in Kind]
     cities = [
-        feed_row(FeedQuery("city", city.slug), city.name, url_for("reading.city", slug=city.slug))
+        FeedRow(city.name, FeedQuery("city", city.slug), url_for("reading.city", slug=city.slug))
         for city in local_cities()
     ]
     topics = [
@@ -62,9 +64,9 @@ def feed_groups() -> list[tuple[str, str, list[FeedRow]]]:
     ]
     return [
         ("general", "Общие ленты", general),
-        ("kinds", "Практики или мероприятия", kinds),
+        ("kinds", "Только практики или только мероприятия (этого сервера)", kinds),
         ("cities", "Ленты городов этого сервера", cities),
-        ("topics", "Ленты тем (записи всех городов)", topics),
+        ("topics", "Ленты тем (записи всех городов сети)", topics),
     ]
 
 
