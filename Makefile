@@ -9,6 +9,11 @@ PORT   ?= 5000
 # reader and nginx (the production recipe in deploy/ is tested behind it).
 SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/jing /usr/bin/newsboat /usr/sbin/nginx
 
+# axe-core, the accessibility checker the browser tests run in every page: from npm,
+# installed into a local cache once (the tests load it from there, never from a CDN).
+AXE_VERSION := 4.11.0
+AXE         := tests/.axe/node_modules/axe-core/axe.min.js
+
 .PHONY: run test lint format bench bench-tools system-tools clean
 
 $(STAMP): pyproject.toml
@@ -33,7 +38,11 @@ system-tools:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium jing newsboat nginx >/dev/null; \
 	fi
 
-test: $(STAMP) system-tools
+$(AXE):
+	npm install --prefix tests/.axe --no-save --no-package-lock --no-audit --no-fund \
+	  axe-core@$(AXE_VERSION) >/dev/null
+
+test: $(STAMP) system-tools $(AXE)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -54,4 +63,4 @@ bench: $(STAMP) bench-tools
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/screenshots
+	rm -rf $(VENV) .pytest_cache tests/screenshots tests/.axe

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from xml.sax.saxutils import quoteattr
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -164,8 +165,14 @@ def _atom_entry(fg: FeedGenerator, doc: FeedDocument, data: Mapping[str, Any]) -
     entry.asdg.data = data
 
 
-def render_atom(doc: FeedDocument) -> bytes:
-    """The Atom 1.0 document (UTF-8 bytes)."""
+def render_atom(doc: FeedDocument, *, stylesheet: str | None = None) -> bytes:
+    """The Atom 1.0 document (UTF-8 bytes).
+
+    ``stylesheet``, the URL of an XSLT stylesheet, goes into an
+    ``<?xml-stylesheet?>`` processing instruction before the root element: a
+    browser shows the feed as a page for a person; feed readers and
+    validators ignore processing instructions.
+    """
     fg = FeedGenerator()
     fg.register_extension("asdg", _FeedExtension, _EntryExtension, atom=True, rss=False)
     fg.id(doc.feed_id)
@@ -194,7 +201,16 @@ def render_atom(doc: FeedDocument) -> bytes:
             fg.asdg.tombstones.append(item)
         else:
             _atom_entry(fg, doc, item.data)
-    return fg.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)  # type: ignore[no-any-return]
+    body: bytes = fg.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)
+    if stylesheet is None:
+        return body
+    declaration, end, rest = body.partition(b"?>")
+    return declaration + end + _stylesheet_pi(stylesheet) + rest
+
+
+def _stylesheet_pi(href: str) -> bytes:
+    pi = etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href={quoteattr(href)}')
+    return b"\n" + etree.tostring(pi, encoding="unicode").encode()
 
 
 # -- JSON Feed 1.1 ------------------------------------------------------------------

@@ -70,7 +70,7 @@ DEFAULTS: dict[str, Any] = {
     # HTTP
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # flask-smorest / OpenAPI
-    "API_TITLE": "ASDG practice exchange",
+    "API_TITLE": "Обмен опытом АСДГ",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api/v1",

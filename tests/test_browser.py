@@ -206,7 +206,7 @@ def test_main_pages_on_a_phone(site: tuple[Flask, str], browser: Browser) -> Non
             shot(page, name)
         page.set_viewport_size(DESKTOP)
         page.goto(f"{base}/overview")
-        expect(page.locator("svg.chart")).to_have_count(2)
+        expect(page.locator("svg.chart-wide")).to_have_count(3)
         shot(page, "chart")
     finally:
         context.close()

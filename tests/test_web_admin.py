@@ -484,7 +484,7 @@ def test_subscriptions_page(app: Flask, manager: Admin, source: Instance) -> Non
     html = polled.get_data(as_text=True)
     assert "работает" in html and re.search(r"<dt>Получено записей</dt><dd>1</dd>", html)
     overview = client.get("/").get_data(as_text=True)
-    assert "Иркутские игры" in overview and "из другого сервера" in overview
+    assert "Иркутские игры" in overview and "с другого сервера" in overview
 
     # The source goes away: the poll fails, the page says why.
     source.stop()

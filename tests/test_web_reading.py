@@ -38,7 +38,7 @@ def test_overview_lists_own_and_mirrored_entries(
     assert titles(html) == ["Томское мероприятие", "Омская практика", "Иркутская практика"]
     assert "<title>Практики и мероприятия городов АСДГ" in html
     assert 'href="/cities/omsk"' in html and "Мероприятие" in html
-    assert "из другого сервера" in html
+    assert "с другого сервера" in html
 
 
 def test_overview_filters(app: Flask, api: Api, omsk: str, tomsk: str) -> None:
@@ -276,9 +276,12 @@ def test_overview_chart(app: Flask, api: Api, omsk: str, tomsk: str) -> None:
     html = page(api.client, "/overview")
     assert "<title>Картина сети" in html
     assert "4 практики, 1 мероприятие" in html
-    svgs = re.findall(r"<svg .*?</svg>", html, re.S)
-    assert len(svgs) == 2
-    by_year, by_topic = svgs
+    svgs = re.findall(r'<svg [^>]*class="chart chart-wide".*?</svg>', html, re.S)
+    assert len(svgs) == 3  # by year, by topic, topics by year; each also laid out for phones
+    assert len(re.findall(r'<svg [^>]*class="chart chart-narrow"', html)) == 3
+    by_year, by_topic, topic_years = svgs
+    assert "<title>Культура, 2020: 1 практика, 1 мероприятие</title>" in topic_years
+    assert '<a href="/?topic=sport&amp;year=2021">' in topic_years
     assert "<title>Омск, 2020: 1 практика, 1 мероприятие</title>" in by_year
     assert "<title>Томск, 2021: 1 практика, 0 мероприятий</title>" in by_year
     assert "<title>Иркутск, 2021: 1 практика, 0 мероприятий</title>" in by_year

@@ -72,11 +72,16 @@ city_cli = AppGroup("city", help="Cities hosted by this instance.")
 @click.argument("slug")
 @click.argument("name")
 @click.option("--region", default=None, help="Region (subject of the federation).")
+@click.option(
+    "--time-zone",
+    default=None,
+    help="IANA zone of admin pages' times (Asia/Omsk); default: from the region or name.",
+)
 @friendly_errors
-def city_add(slug: str, name: str, region: str | None) -> None:
+def city_add(slug: str, name: str, region: str | None, time_zone: str | None) -> None:
     """Add a city: SLUG is Latin (ulan-ude), NAME Russian (Улан-Удэ)."""
-    city = cities.add_city(slug, name, region)
-    click.echo(f"Город добавлен: {city.slug} ({city.name})")
+    city = cities.add_city(slug, name, region, time_zone)
+    click.echo(f"Город добавлен: {city.slug} ({city.name}), часовой пояс {city.time_zone}")
 
 
 token_cli = AppGroup("token", help="API tokens.")

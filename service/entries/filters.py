@@ -9,10 +9,11 @@ written once for lists, counts and full-text search.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, Text, cast, false, or_, select
 
 from service.entries.access import Principal, Term, visibility
 from service.store.models import City, Entry, Topic, db
@@ -27,6 +28,8 @@ class EntryFilter:
     q: str | None = None
     origin: str | None = None
     status: str | None = None
+    #: One of the entry's tags, exactly (lists only; search ignores it).
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Conditions:
     visible_if: tuple[Term, ...]
     topic: str | None = None
     impossible: bool = False
+    tag: str | None = None
 
 
 def conditions(flt: EntryFilter, viewer: Principal | None) -> Conditions:
@@ -65,7 +69,7 @@ def conditions(flt: EntryFilter, viewer: Principal | None) -> Conditions:
         city_id = db.session.scalar(select(City.id).where(City.slug == flt.city))
         impossible = city_id is None
         terms.append(Term("city_id", city_id))
-    return Conditions(tuple(terms), visibility(viewer), flt.topic, impossible)
+    return Conditions(tuple(terms), visibility(viewer), flt.topic, impossible, flt.tag)
 
 
 def _equals(term: Term) -> ColumnElement[bool]:
@@ -81,4 +85,8 @@ def sql(found: Conditions) -> list[ColumnElement[bool]]:
     clauses.append(or_(*(_equals(t) for t in found.visible_if)))
     if found.topic:
         clauses.append(Entry.topics.any(Topic.code == found.topic))
+    if found.tag:
+        # Tags are a JSON list: the tag's JSON string, quotes included, is in its text.
+        text = cast(Entry.tags, Text)
+        clauses.append(text.contains(json.dumps(found.tag), autoescape=True))
     return clauses

@@ -83,6 +83,17 @@ def _section(heading: str, markdown: str) -> str:
     return f"<h3>{escape(heading)}</h3>\n{html}"
 
 
+#: Between groups of digits (Russian style): a no-break space.
+DIGIT_GROUP = "\u00a0"
+
+
+def group_digits(number: int) -> str:
+    """``380 000`` (a no-break space between thousands); four digits stay whole: ``1200``."""
+    if abs(number) < 10_000:
+        return str(number)
+    return f"{number:,}".replace(",", DIGIT_GROUP)
+
+
 def event_facts(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, text) of an event's facts, as pages and feeds show them."""
     facts: list[tuple[str, str]] = [("Когда", event_when(data))]
@@ -95,7 +106,7 @@ def event_facts(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     if data.get("location"):
         facts.append(("Место", data["location"]))
     if data.get("participants") is not None:
-        facts.append(("Участников", str(data["participants"])))
+        facts.append(("Участников", group_digits(data["participants"])))
     return facts
 
 

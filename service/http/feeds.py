@@ -59,6 +59,9 @@ bp = Blueprint("feeds", __name__)
 
 MEDIA_TYPES = {"atom": f"{ATOM_TYPE}; charset=utf-8", "json": f"{JSON_TYPE}; charset=utf-8"}
 OPML_TYPE = "text/x-opml; charset=utf-8"
+#: The XSLT stylesheet Atom documents name, so a browser shows them as a page
+#: (served by :mod:`service.http.web.feedlist`).
+FEED_STYLESHEET = "/feeds/feed.xsl"
 HEAD_CACHE_CONTROL = "public, no-cache"
 ARCHIVE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 #: How long after a change-log stamp its second is certainly complete: the
@@ -225,7 +228,8 @@ def render(req: FeedRequest, state: LogState) -> tuple[bytes, LogPage]:
     else:
         page = history.read_archive(req.query, state, size, req.page)
     doc = build_document(req, state, page)
-    body = render_atom(doc) if req.fmt == "atom" else render_json(doc)
+    atom = req.fmt == "atom"
+    body = render_atom(doc, stylesheet=FEED_STYLESHEET) if atom else render_json(doc)
     return body, page
 
 
@@ -472,7 +476,8 @@ def city_feed(slug: str, fmt: str) -> Response:
 # -- discovery ------------------------------------------------------------------------
 
 
-def _local_cities() -> list[City]:
+def local_cities() -> list[City]:
+    """Cities hosted here, by name."""
     return list(db.session.scalars(select(City).where(City.local.is_(True)).order_by(City.name)))
 
 
@@ -480,7 +485,7 @@ def _local_cities() -> list[City]:
 def opml() -> Response:
     """Every feed of this instance as an OPML 2.0 subscription list."""
     name = current_app.config["INSTANCE_NAME"]
-    cities = _local_cities()
+    cities = local_cities()
     outlines = [
         Outline(text=link["title"], xml_url=link["href"], html_url=link["html"])
         for city in [None, *cities]

@@ -11,6 +11,8 @@ error recorded for a failed poll (:func:`failure_text`, :func:`internal_error`).
 
 from __future__ import annotations
 
+import errno
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -166,9 +168,40 @@ def describe_trouble(refused: Iterable[Refused], problems: list[str]) -> str | N
     return ". ".join(parts) if parts else None
 
 
+#: Russian words for the operating system's connection errors ("[Errno 111] Connection refused").
+CONNECTION_ERRORS = {
+    errno.ECONNREFUSED: "сервер не принимает соединения (не запущен или закрыт порт)",
+    errno.ECONNRESET: "сервер оборвал соединение",
+    errno.ECONNABORTED: "соединение прервано",
+    errno.EHOSTUNREACH: "сервер недоступен по сети",
+    errno.ENETUNREACH: "сеть недоступна",
+    errno.ETIMEDOUT: "сервер не ответил вовремя",
+    errno.EHOSTDOWN: "сервер выключен",
+}
+_ERRNO = re.compile(r"\[Errno (-?\d+)\][^\]\n]*")
+_NO_NAME = re.compile(
+    "Name or service not known|nodename nor servname|getaddrinfo failed"
+    "|No address associated with hostname|Temporary failure in name resolution"
+)
+NO_NAME = "адрес сервера не найден (нет такого имени в DNS)"
+
+
+def _connection_words(text: str) -> str:
+    """``text`` with the system's English connection errors in Russian."""
+    if _NO_NAME.search(text):
+        return _ERRNO.sub(NO_NAME, text) if _ERRNO.search(text) else NO_NAME
+
+    def words(match: re.Match[str]) -> str:
+        return CONNECTION_ERRORS.get(int(match.group(1)), "сетевая ошибка")
+
+    return _ERRNO.sub(words, text)
+
+
 def error_text(error: Exception) -> str:
-    """An error's own message (a :class:`feeds.errors.FeedsError`'s or a service error's)."""
-    return getattr(error, "message", None) or str(error)
+    """An error's own message (a :class:`feeds.errors.FeedsError`'s or a service error's),
+    with the system's connection errors in Russian."""
+    text = getattr(error, "message", None) or str(error)
+    return _connection_words(text) if isinstance(error, FetchError) else text
 
 
 def failure_text(error: Exception) -> str:

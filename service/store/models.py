@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
+from service.timezones import FALLBACK_ZONE, MAX_ZONE_LENGTH, default_time_zone
 from service.vocab import HubState, Kind, Origin, PushState, Status, SubscriptionState
 
 
@@ -126,6 +127,11 @@ else:
     Model = db.Model
 
 
+def _city_zone(context: Any) -> str:
+    values = context.get_current_parameters()
+    return default_time_zone(values.get("region"), values.get("name"))
+
+
 class City(Model):
     __tablename__ = "cities"
 
@@ -140,6 +146,10 @@ class City(Model):
     #: For mirrored cities: the site of the instance that hosts them.
     instance_url: Mapped[str | None] = mapped_column(String(2000))
     created: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The IANA zone admin pages show the city's times in (default: from region or name).
+    time_zone: Mapped[str] = mapped_column(
+        String(MAX_ZONE_LENGTH), default=_city_zone, server_default=FALLBACK_ZONE
+    )
 
 
 class Topic(Model):

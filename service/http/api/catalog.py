@@ -10,14 +10,14 @@ from service.cities import list_cities
 from service.http.api.schemas import CitySchema, TopicSchema
 from service.store.models import City, Topic, db
 
-bp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Cities and topics")
+bp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Города и темы")
 
 
 @bp.route("/cities")
 class Cities(MethodView):
     @bp.response(200, CitySchema(many=True))
     def get(self) -> list[City]:
-        """Cities hosted here and cities known from mirrored feeds."""
+        """Города этого сервера и города, известные по полученным лентам."""
         return list_cities()
 
 
@@ -25,5 +25,5 @@ class Cities(MethodView):
 class Topics(MethodView):
     @bp.response(200, TopicSchema(many=True))
     def get(self) -> list[Topic]:
-        """The Association's topic list: stable codes and Russian names."""
+        """Темы Ассоциации: постоянные коды и русские названия."""
         return list(db.session.scalars(select(Topic).order_by(Topic.position)))

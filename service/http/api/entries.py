@@ -50,7 +50,11 @@ def entry_blueprint(
         @bp.arguments(EntryQuerySchema, location="query")
         @bp.response(200, page_schema(out_schema))
         def get(self, args: dict[str, Any]) -> dict[str, Any]:
-            """List published entries (with a token: also that city's drafts)."""
+            """Список опубликованных записей (с ключом города — и его черновики).
+
+            Отбор: ``city``, ``topic``, ``year``, ``origin``, ``status``; страницы —
+            ``page`` и ``per_page``. Новые записи первыми.
+            """
             page, per_page = args.pop("page"), args.pop("per_page")
             if args.get("kind", kind) != kind:
                 return {"items": [], "page": page, "per_page": per_page, "total": 0, "pages": 1}
@@ -70,7 +74,11 @@ def entry_blueprint(
         @bp.response(201, out_schema)
         @bp.doc(security=SECURITY)
         def post(self, data: dict[str, Any]) -> Answer:
-            """Create an entry for the token's city (a draft unless ``status`` says)."""
+            """Создать запись города, которому выдан ключ (черновик, если не указан ``status``).
+
+            Ключ оператора указывает город в поле ``city``. Ответ — созданная
+            запись с её глобальным ``id`` (tag: URI).
+            """
             principal = require_principal()
             city = entries.resolve_city(principal, data.pop("city", None))
             return _tagged(entries.create_entry(kind, data, city=city), 201)
@@ -79,28 +87,30 @@ def entry_blueprint(
     class Item(MethodView):
         @bp.response(200, out_schema)
         def get(self, entry_id: str) -> Answer:
-            """One entry by its tag: id or local number; ``ETag`` names its version."""
+            """Одна запись по её ``id`` (tag: URI) или местному номеру (``local_id``);
+            ``ETag`` называет её версию."""
             return _tagged(entries.get_entry(kind, entry_id, viewer=optional_principal()))
 
         @bp.arguments(in_schema)
         @bp.response(200, out_schema)
         @bp.doc(security=SECURITY, parameters=[IF_MATCH])
         def put(self, data: dict[str, Any], entry_id: str) -> Answer:
-            """Replace the entry: required fields must be given, optional fields left out
-            become empty; the status changes only when ``status`` is given."""
+            """Заменить запись целиком: обязательные поля нужно передать, необязательные,
+            которых нет в теле, становятся пустыми; статус меняется, только если передан
+            ``status``."""
             return _tagged(_write(entry_id, data, entries.replace_entry))
 
         @bp.arguments(partial_schema)
         @bp.response(200, out_schema)
         @bp.doc(security=SECURITY, parameters=[IF_MATCH])
         def patch(self, data: dict[str, Any], entry_id: str) -> Answer:
-            """Change the fields given; the others keep their values."""
+            """Изменить только переданные поля записи."""
             return _tagged(_write(entry_id, data, entries.update_entry))
 
         @bp.response(204)
         @bp.doc(security=SECURITY, parameters=[IF_MATCH])
         def delete(self, entry_id: str) -> None:
-            """Delete; a published entry leaves a tombstone in the feeds."""
+            """Удалить запись; об удалении опубликованной записи узнают ленты (RFC 6721)."""
             entry = entries.get_entry_for_write(
                 kind, entry_id, require_principal(), if_match=request.headers.get("If-Match")
             )
@@ -118,6 +128,6 @@ def entry_blueprint(
 
 
 practices_bp = entry_blueprint(
-    "practice", PracticeInSchema, PracticeOutSchema, "Practice notes of cities' departments"
+    "practice", PracticeInSchema, PracticeOutSchema, "Практики: годовые записки подразделений"
 )
-events_bp = entry_blueprint("event", EventInSchema, EventOutSchema, "Event summaries")
+events_bp = entry_blueprint("event", EventInSchema, EventOutSchema, "Мероприятия и их итоги")

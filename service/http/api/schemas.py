@@ -180,7 +180,9 @@ class SourceSchema(BaseSchema):
 
 
 class _EntryOut(BaseSchema):
-    id = fields.String(attribute="uid", metadata={"description": "Global tag: URI"})
+    id = fields.String(
+        attribute="uid", metadata={"description": "Глобальный идентификатор записи (tag: URI)"}
+    )
     local_id = fields.Integer(attribute="id")
     kind = fields.String()
     city = fields.Function(lambda e: e.city.slug)

@@ -14,14 +14,14 @@ from service.http.api.fields import BaseSchema, Str, length, not_blank
 from service.http.api.schemas import EntryOutSchema, EntryQuerySchema
 from service.http.api.security import optional_principal
 
-bp = Blueprint("search", __name__, url_prefix="/api/v1", description="Full-text search")
+bp = Blueprint("search", __name__, url_prefix="/api/v1", description="Полнотекстовый поиск")
 
 
 class SearchQuerySchema(EntryQuerySchema):
     q = Str(
         required=True,
         validate=[length(MAX_QUERY_LENGTH), not_blank],
-        metadata={"description": "Words to find, in any grammatical form"},
+        metadata={"description": "Слова для поиска, в любой форме"},
     )
 
     class Meta(EntryQuerySchema.Meta):
@@ -30,7 +30,7 @@ class SearchQuerySchema(EntryQuerySchema):
 
 class SearchHitSchema(BaseSchema):
     entry = fields.Nested(EntryOutSchema)
-    snippet = fields.String(metadata={"description": "HTML: the best passage, matches in <mark>"})
+    snippet = fields.String(metadata={"description": "HTML: лучший отрывок, совпадения в <mark>"})
 
 
 class SearchPageSchema(BaseSchema):
@@ -47,10 +47,10 @@ class Search(MethodView):
     @bp.arguments(SearchQuerySchema, location="query")
     @bp.response(200, SearchPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Own and mirrored entries matching the words, best first.
+        """Записи этого сервера и полученные из сети, в которых есть слова; лучшие первыми.
 
-        Russian morphology: "мероприятие" finds "мероприятий". Search syntax
-        (quotes, `*`, `NEAR`, `OR`, parentheses) is ignored: only words count.
+        С учётом форм слов: «мероприятие» находит и «мероприятий». Синтаксис
+        поиска (кавычки, `*`, `NEAR`, `OR`, скобки) не действует: важны только слова.
         """
         page, per_page, text = args.pop("page"), args.pop("per_page"), args.pop("q")
         result = search_entries(

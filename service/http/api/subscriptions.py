@@ -28,7 +28,7 @@ bp = Blueprint(
     "subscriptions",
     __name__,
     url_prefix="/api/v1/subscriptions",
-    description="Feeds of other instances (or any Atom, RSS or JSON feed) mirrored here",
+    description="Ленты других серверов (и любые ленты Atom, RSS, JSON Feed), которые читает сервер",
 )
 
 
@@ -36,26 +36,29 @@ class SubscriptionInSchema(BaseSchema):
     url = Str(
         required=True,
         validate=[length(2000), not_blank],
-        metadata={"description": "The feed, or a page that links it (autodiscovery)"},
+        metadata={"description": "Адрес ленты или страницы, которая на неё ссылается"},
     )
 
 
 class SubscriptionDeleteQuerySchema(BaseSchema):
     purge = Bool(
         load_default=False,
-        metadata={"description": "Also delete its mirrored entries (with tombstones)"},
+        metadata={
+            "description": "Удалить и полученные из ленты записи (ленты сообщат об удалении)"
+        },
     )
 
 
 class PushOutSchema(BaseSchema):
     state = fields.String(metadata=_choices(PushState, "Push (WebSub) at the feed's hub"))
-    hub = fields.String(metadata={"description": "The hub the feed advertises"})
-    topic = fields.String(metadata={"description": "The topic subscribed to (rel=self)"})
+    hub = fields.String(metadata={"description": "Хаб WebSub, который объявляет лента"})
+    topic = fields.String(metadata={"description": "Адрес ленты у хаба (rel=self)"})
     expires = fields.DateTime(
-        allow_none=True, metadata={"description": "When the hub's lease ends (renewed before)"}
+        allow_none=True,
+        metadata={"description": "Когда кончается подписка у хаба (продлевается заранее)"},
     )
     last_push = fields.DateTime(allow_none=True)
-    pushes = fields.Integer(metadata={"description": "Deliveries received"})
+    pushes = fields.Integer(metadata={"description": "Получено доставок"})
     last_error = fields.String(allow_none=True)
 
 
@@ -71,14 +74,14 @@ class SubscriptionOutSchema(BaseSchema):
     last_poll = fields.DateTime(allow_none=True)
     last_success = fields.DateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
-    failures = fields.Integer(metadata={"description": "Failed polls in a row"})
+    failures = fields.Integer(metadata={"description": "Неудачных опросов подряд"})
     entries_mirrored = fields.Integer()
     next_poll = fields.DateTime()
-    backfilled = fields.Boolean(metadata={"description": "The archived history has been read"})
+    backfilled = fields.Boolean(metadata={"description": "История из архива ленты прочитана"})
     push = fields.Nested(
         PushOutSchema,
         allow_none=True,
-        metadata={"description": "Push (WebSub); null when the feed advertises no hub"},
+        metadata={"description": "Доставка WebSub; null, если лента не объявляет хаб"},
     )
 
 
@@ -101,7 +104,7 @@ class Subscriptions(MethodView):
     @bp.response(200, SubscriptionOutSchema(many=True))
     @bp.doc(security=SECURITY)
     def get(self) -> list[Subscription]:
-        """Every subscription with its status."""
+        """Все подписки и их состояние (нужен ключ оператора)."""
         require_operator()
         return subscriptions.list_subscriptions()
 
@@ -109,7 +112,7 @@ class Subscriptions(MethodView):
     @bp.response(201, SubscriptionOutSchema)
     @bp.doc(security=SECURITY)
     def post(self, data: dict[str, Any]) -> Subscription:
-        """Subscribe: the URL is fetched once to find and check the feed."""
+        """Подписаться: адрес загружается один раз, чтобы найти и проверить ленту."""
         require_operator()
         return subscriptions.add_subscription(data["url"])
 
@@ -120,7 +123,7 @@ class SubscriptionItem(MethodView):
     @bp.response(204)
     @bp.doc(security=SECURITY)
     def delete(self, args: dict[str, Any], sub_id: int) -> None:
-        """Stop mirroring; the mirrored entries stay unless ``purge=true``."""
+        """Отписаться; полученные записи остаются, если не указать ``purge=true``."""
         require_operator()
         subscriptions.remove_subscription(sub_id, purge=args["purge"])
 
@@ -130,6 +133,6 @@ class SubscriptionPoll(MethodView):
     @bp.response(200, PollResultSchema)
     @bp.doc(security=SECURITY)
     def post(self, sub_id: int) -> PollResult:
-        """Poll now, whatever the schedule (409 while another poll of it runs)."""
+        """Опросить ленту сейчас, вне расписания (409, пока идёт другой опрос той же ленты)."""
         require_operator()
         return subscriptions.poll_subscription(sub_id)

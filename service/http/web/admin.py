@@ -1,4 +1,5 @@
-"""The admin pages under /admin/: login, the city's entries, API tokens, subscriptions.
+"""The admin pages under /admin/: login, the city's entries, API tokens, subscriptions,
+the city's settings (its time zone).
 
 An admin belongs to one city and acts as that city (a :class:`Principal`
 with its city id): the service functions that the API uses decide what it may
@@ -28,6 +29,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from service import accounts as auth
+from service.cities import set_time_zone
 from service.entries import service as entries
 from service.entries.access import Principal, check_instance_admin
 from service.entries.filters import EntryFilter
@@ -41,6 +43,7 @@ from service.mirror import subscriptions
 from service.mirror.results import poll_message
 from service.push import status as push_status
 from service.store.models import AdminUser, Entry, db
+from service.timezones import ZONE_CHOICES
 from service.vocab import Kind, PushState, Status, SubscriptionState
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -327,6 +330,29 @@ def tokens() -> Any:
         label="" if plain else label,
         error=error,
     )
+    return html, 422 if error else 200
+
+
+# -- the city's settings ---------------------------------------------------------
+
+
+@bp.route("/city", methods=["GET", "POST"])
+@login_required
+def city_settings() -> Any:
+    """The city's time zone: admin pages show times in it."""
+    admin: AdminUser = g.admin
+    value = request.form.get("time_zone", admin.city.time_zone)
+    error = None
+    if request.method == "POST":
+        try:
+            set_time_zone(admin.city, value)
+        except ValidationError as e:
+            db.session.rollback()
+            error = e.message
+        else:
+            flash(f"Часовой пояс сохранён: {value}.")
+            return redirect(url_for("admin.city_settings"))
+    html = render_template("admin/city.html", value=value, error=error, zones=ZONE_CHOICES)
     return html, 422 if error else 200
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from marshmallow import EXCLUDE, Schema
 from marshmallow import ValidationError as SchemaError
 
@@ -16,13 +16,16 @@ from service.entries.rendering import (
     MONTHS_NOMINATIVE,
     date_range,
     event_when,
+    group_digits,
     russian_date,
 )
 from service.entries.search import plain_text
 from service.errors import ValidationError
-from service.fields import values_of
+from service.fields import TAG_MAX, values_of
+from service.http.api.fields import Str, length
 from service.http.api.schemas import EntryQuerySchema
 from service.store.models import Entry
+from service.timezones import local_time, utc_offset
 from service.vocab import KIND_PLURALS, EventStage, Kind, Origin, Status
 
 KIND_NAMES = Kind.names()
@@ -36,6 +39,7 @@ ARGUMENT_NAMES = {
     "kind": "Вид записи",
     "origin": "Откуда",
     "page": "Страница",
+    "tag": "Метка",
 }
 PER_PAGE = 20
 
@@ -46,6 +50,9 @@ class FilterSchema(EntryQuerySchema):
     class Meta:
         unknown = EXCLUDE
         exclude = ("status", "q", "per_page")
+
+    #: A tag's link lists the entries with that tag (lists only, not search).
+    tag = Str(validate=length(TAG_MAX))
 
 
 def load_args(schema: Schema, args: Mapping[str, str]) -> dict[str, Any]:
@@ -75,11 +82,28 @@ def rdate(value: date | datetime | None) -> str:
     return russian_date(value)
 
 
+def admin_zone() -> str | None:
+    """The logged-in admin's city's time zone (None on public pages: times in UTC)."""
+    admin = g.get("admin")
+    return admin.city.time_zone if admin is not None else None
+
+
 def rdatetime(value: datetime | None) -> str:
-    """``15 марта 2021, 10:05 UTC``."""
+    """``15 марта 2021, 16:05 (UTC+6)``: in the admin's city's zone, else in UTC."""
     if value is None:
         return ""
-    return f"{russian_date(value.date())}, {value:%H:%M} UTC"
+    here = local_time(value, admin_zone())
+    return f"{russian_date(here.date())}, {here:%H:%M} ({utc_offset(here.utcoffset())})"
+
+
+def zone_offset(name: str) -> str:
+    """``UTC+6`` for a zone name, now."""
+    return utc_offset(local_time(datetime.now(UTC), name).utcoffset())
+
+
+def now_here() -> str:
+    """The time now in the admin's city's zone."""
+    return rdatetime(datetime.now(UTC))
 
 
 def entry_path(entry: Entry) -> str:
@@ -103,7 +127,7 @@ def plural(number: int, one: str, few: str, many: str) -> str:
         word = few
     else:
         word = many
-    return f"{number} {word}"
+    return f"{group_digits(number)} {word}"
 
 
 def excerpt(markdown: str | None, limit: int = 220) -> str:
@@ -122,9 +146,13 @@ def choices(
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(rdate=rdate, rdatetime=rdatetime, excerpt=excerpt, choices=choices)
+    app.jinja_env.filters.update(
+        rdate=rdate, rdatetime=rdatetime, excerpt=excerpt, choices=choices, num=group_digits
+    )
     app.jinja_env.globals.update(
         entry_path=entry_path,
+        zone_offset=zone_offset,
+        now_here=now_here,
         page_url=page_url,
         plural=plural,
         date_range=date_range,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from service.store.models import City, Entry, Topic, db, entry_topics
 from service.vocab import Kind, Status
@@ -46,6 +46,41 @@ def same_topic_elsewhere(entry: Entry, per_topic: int = 4) -> list[tuple[Topic, 
         )
         found.append((topic, list(db.session.scalars(query).unique())))
     return found
+
+
+#: How many candidate events :func:`similar_events` scores (the newest ones).
+SIMILAR_CANDIDATES = 300
+
+
+def similar_events(event: Entry, limit: int = 4) -> list[Entry]:
+    """Published events of other cities most like ``event``: shared topics, format, tags.
+
+    A shared topic counts 2, the same format 1, each shared tag 1; events
+    sharing nothing are left out; ties go to the newest. Only the newest
+    :data:`SIMILAR_CANDIDATES` events that share a topic or the format are scored.
+    """
+    codes = [t.code for t in event.topics]
+    alike = [Entry.topics.any(Topic.code.in_(codes))] if codes else []
+    if event.format:
+        alike.append(Entry.format == event.format)
+    if not alike:
+        return []
+    query = (
+        select(Entry)
+        .where(PUBLISHED, Entry.kind == Kind.EVENT, Entry.city_id != event.city_id, or_(*alike))
+        .order_by(Entry.starts_on.desc().nulls_last(), Entry.id.desc())
+        .limit(SIMILAR_CANDIDATES)
+    )
+    tags = {t.casefold() for t in event.tags or ()}
+
+    def score(other: Entry) -> int:
+        topics = len(set(codes) & {t.code for t in other.topics})
+        same_format = int(bool(event.format) and other.format == event.format)
+        return 2 * topics + same_format + len(tags & {t.casefold() for t in other.tags or ()})
+
+    scored = [(score(other), other) for other in db.session.scalars(query).unique()]
+    ranked = sorted((pair for pair in scored if pair[0] > 0), key=lambda p: -p[0])
+    return [other for _, other in ranked[:limit]]
 
 
 def events_of(practice: Entry) -> list[Entry]:

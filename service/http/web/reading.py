@@ -15,7 +15,7 @@ from service.entries.search import search_entries
 from service.entries.service import get_city, get_entry, list_entries
 from service.errors import NotFoundError, ValidationError
 from service.fields import values_of
-from service.http.web import charts, queries
+from service.http.web import charts, feedlist, queries
 from service.http.web.admin import current_principal
 from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
 from service.store.models import Entry
@@ -111,6 +111,7 @@ def event(entry_id: int) -> str:
         sections=_sections(entry),
         facts=event_facts(values_of(entry)),
         practice=queries.published_entry(entry.related_uid),
+        similar=queries.similar_events(entry),
         feed_city=entry.city.slug if entry.city.local else None,
     )
 
@@ -133,13 +134,14 @@ def topic(code: str) -> str:
         entries=entries,
         args=args,
         tallies=queries.city_tallies(code),
+        feed=feedlist.topic_feed(found.code, found.name),
     )
 
 
 @bp.route("/search")
 def search() -> tuple[str, int]:
     """Search with the list filters; a bad query is explained on the page."""
-    args = load_args(FilterSchema(unknown=EXCLUDE), request.args)
+    args = load_args(FilterSchema(unknown=EXCLUDE, exclude=("tag",)), request.args)
     page = args.pop("page")
     text = request.args.get("q", "")
     result, error = None, None
@@ -161,14 +163,19 @@ def overview() -> str:
     return render_template(
         "reading/overview.html",
         counts=counts,
-        by_year=charts.heatmap_svg(
+        by_year=charts.chart(
             counts.by_year,
             "Практики и мероприятия городов по годам",
             lambda city, year: url_for("reading.index", city=city, year=year),
         ),
-        by_topic=charts.heatmap_svg(
+        by_topic=charts.chart(
             counts.by_topic,
             "Практики и мероприятия городов по темам",
             lambda topic, city: url_for("reading.index", topic=topic, city=city),
+        ),
+        by_topic_year=charts.chart(
+            counts.by_topic_year,
+            "Темы по годам: практики и мероприятия всех городов",
+            lambda topic, year: url_for("reading.index", topic=topic, year=year),
         ),
     )
