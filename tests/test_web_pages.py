@@ -322,7 +322,7 @@ def test_the_time_zone_migration_keeps_data_and_downgrades(
 
 def test_a_refused_connection_is_explained_in_russian(app: Flask, api: Api, runner: Any) -> None:
     app.config.update(MIRROR_ALLOW_PRIVATE_ADDRESSES=True, MIRROR_TIMEOUT=5.0)
-    admin = logged_in(app, api, runner, "omsk", "Омск")
+    admin = logged_in(app, api, runner, "omsk", "Омск", instance=True)
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -74,9 +74,9 @@ def entry_blueprint(
         @bp.response(201, out_schema)
         @bp.doc(security=SECURITY)
         def post(self, data: dict[str, Any]) -> Answer:
-            """Создать запись города, которому выдан ключ (черновик, если не указан ``status``).
+            """Создать запись города, которому выдан ключ.
 
-            Ключ оператора указывает город в поле ``city``. Ответ — созданная
+            Запись — черновик, если не указан ``status``. Ключ оператора указывает город в поле ``city``. Ответ — созданная
             запись с её глобальным ``id`` (tag: URI).
             """
             principal = require_principal()
