@@ -15,7 +15,7 @@ from lxml import etree, html
 from feeds.errors import DiscoveryError, FeedParseError
 from feeds.parse import _parse_xml as parse_hardened_xml
 from feeds.types import Outline
-from feeds.urls import is_http_url, resolve
+from feeds.urls import is_http_url, resolve, safe_url
 
 #: Feed media types, best first.
 FEED_TYPES = (
@@ -74,7 +74,9 @@ def read_opml(data: bytes) -> list[Outline]:
         if not is_http_url(url):
             raise DiscoveryError(f"В OPML адрес ленты не http(s): {url[:200]}")
         text = (element.get("title") or element.get("text") or "").strip()[:500]
-        outlines.setdefault(url, Outline(text=text, xml_url=url, html_url=element.get("htmlUrl")))
+        outlines.setdefault(
+            url, Outline(text=text, xml_url=url, html_url=safe_url(element.get("htmlUrl")))
+        )
         if len(outlines) > MAX_OUTLINES:
             raise DiscoveryError(f"В OPML больше {MAX_OUTLINES} лент")
     return list(outlines.values())

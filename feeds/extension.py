@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from lxml import etree
 
+from feeds.bounds import TEXT_MAX
 from feeds.types import Record
 
 #: Our namespace; stable, never changes meaning (a new version gets a new URI).
@@ -37,9 +38,6 @@ AT_NS = "http://purl.org/atompub/tombstones/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 RECORD = f"{{{NS}}}record"
-
-#: Long Markdown texts.
-TEXT_MAX = 100_000
 
 
 class RecordError(ValueError):
@@ -320,7 +318,10 @@ def _check_json(specs: tuple[Field, ...], obj: Any, where: str = "") -> dict[str
             if wrong_bool or not isinstance(value, _JSON_TYPES[spec.type]):
                 raise RecordError(f"{name}: not of type {spec.type}")
             if spec.type == "float":
-                value = float(cast(float, value))
+                try:
+                    value = float(cast(float, value))
+                except OverflowError:  # a 400-digit integer
+                    raise RecordError(f"{name}: not a finite number") from None
                 if not math.isfinite(value):
                     raise RecordError(f"{name}: not a finite number")
             out[spec.name] = _check_length(spec, value) if spec.type == "str" else value

@@ -46,6 +46,7 @@ from feeds.errors import FeedParseError
 from feeds.extension import AT_NS, ATOM_NS, FH_NS, RECORD, XML_NS, RecordError, read_record
 from feeds.extension import read_record_json as _read_record_json
 from feeds.types import ParsedEntry, ParsedFeed, Record, SourceInfo, Tombstone
+from feeds.urls import safe_url
 from feeds.websub import MAX_HUBS, json_hubs
 
 MAX_ENTRIES = 10_000
@@ -92,8 +93,7 @@ def _clip(text: str | None, limit: int) -> str:
 def _url(value: Any, base: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    absolute = urljoin(base, value.strip())
-    return absolute if len(absolute) <= MAX_URL else None
+    return safe_url(urljoin(base, value.strip()))
 
 
 def parse_date(value: Any) -> datetime | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from feeds.decide import Refusal, Refused
 from feeds.errors import FeedsError, FetchError
 from service.errors import FeedError
@@ -31,6 +33,7 @@ class PollResult:
     skipped: int = 0
     refused: int = 0
     pages: int = 0
+    links_dropped: int = 0
     error: str | None = None
     seconds: float = 0.0
 
@@ -166,6 +169,25 @@ def describe_trouble(refused: Iterable[Refused], problems: list[str]) -> str | N
     return ". ".join(parts) if parts else None
 
 
+#: Reasons kept on the subscription (the count is exact).
+MAX_REASONS = 20
+
+
+def refusal_reasons(refused: Iterable[Refused], problems: list[str]) -> str | None:
+    """The last poll's reasons for refusing entries, one a line (the admin page lists them)."""
+    lines = [
+        f"{r.uid[:200]}: " + REFUSALS[r.reason].format(city=r.city) for r in list(refused)[:20]
+    ]
+    lines += problems[: MAX_REASONS - len(lines)]
+    return "\n".join(lines)[:10_000] if lines else None
+
+
+def storage_error(error: Exception) -> FeedError:
+    """A database error while storing a poll, as a short Russian message (never the SQL)."""
+    kind = "конфликт с другой записью" if "Integrity" in type(error).__name__ else "база занята"
+    return FeedError(f"Не удалось сохранить записи: {kind}; опрос будет повторён")
+
+
 def error_text(error: Exception) -> str:
     """An error's own message (a :class:`feeds.errors.FeedsError`'s or a service error's)."""
     return getattr(error, "message", None) or str(error)
@@ -180,8 +202,14 @@ def failure_text(error: Exception) -> str:
 
 
 def internal_error(error: Exception) -> FeedError:
-    """A bug or an outage during a poll, as the error the poll records (logged too)."""
-    return FeedError(f"Внутренняя ошибка: {error}")
+    """A bug or an outage during a poll, as the error the poll records (logged too).
+
+    Only the kind of error is kept: a database error's text names the SQL
+    statement and its parameters, which admins must never see.
+    """
+    if isinstance(error, SQLAlchemyError):
+        return FeedError("Внутренняя ошибка: база данных не приняла запись")
+    return FeedError(f"Внутренняя ошибка: {str(error)[:200] or type(error).__name__}")
 
 
 #: The error of a poll whose network part was interrupted.

@@ -11,6 +11,7 @@ does the whole batch again; it also writes the schedule of unchanged feeds
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Iterable
@@ -19,9 +20,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, insert, inspect, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import BindParameter
 
+from feeds import bounds
 from feeds.decide import Plan
 from feeds.errors import FeedGoneError
 from feeds.schedule import Policy, after_failure, after_success, parse_max_age, parse_retry_after
@@ -33,7 +35,13 @@ from service.errors import FeedError
 from service.fields import CONTACT, FIELDS, fields_of
 from service.mirror import push
 from service.mirror.records import Batch, Head, Incoming, Page, collect
-from service.mirror.results import PollResult, describe_trouble, failure_text
+from service.mirror.results import (
+    PollResult,
+    describe_trouble,
+    failure_text,
+    refusal_reasons,
+    storage_error,
+)
 from service.mirror.state import chunks, plan_batch
 from service.store.models import City, Entry, Subscription, Topic, db, entry_topics, utcnow
 from service.vocab import EventStage, Kind, Origin, PollStatus, Status, SubscriptionState
@@ -41,6 +49,7 @@ from service.vocab import EventStage, Kind, Origin, PollStatus, Status, Subscrip
 #: Attempts at storing a batch that clashed with a concurrent one (same new id).
 STORE_ATTEMPTS = 3
 #: Every column a record's fields fill, of both kinds: a stored version sets them all.
+log = logging.getLogger(__name__)
 ALL_COLUMNS = sorted(
     {spec.attr for specs in FIELDS.values() for spec in specs} | {spec.attr for spec in CONTACT}
 )
@@ -239,6 +248,7 @@ def _unchanged_statement() -> Any:
             last_modified=func.coalesce(bindparam("b_modified"), table.c.last_modified),
             lease_owner=None,
             lease_until=None,
+            poll_requested=None,
         )
     )
 
@@ -277,9 +287,13 @@ def store_document(sub: Subscription, result: PollResult, batch: Batch, origin: 
     apply_plan(plan, cities, sub.id)
     result.new, result.updated = len(plan.insert), len(plan.update)
     result.deleted, result.skipped = len(plan.delete), plan.skipped
-    result.refused = len(plan.refused)
+    result.refused = len(plan.refused) + batch.refused
+    result.links_dropped = batch.links_dropped
     sub.entries_mirrored = _count_mirrored(sub.id)
     sub.last_error = describe_trouble(plan.refused, batch.problems)
+    sub.refused_count = result.refused
+    sub.refusal_reasons = refusal_reasons(plan.refused, batch.problems)
+    sub.links_dropped = batch.links_dropped
 
 
 def store_pushed(sub_id: int, page: Page) -> PollResult:
@@ -300,7 +314,7 @@ def store_pushed(sub_id: int, page: Page) -> PollResult:
         except (IntegrityError, OperationalError) as error:
             db.session.rollback()
             if attempt == STORE_ATTEMPTS - 1:
-                raise FeedError(f"Не удалось сохранить записи: {error.orig}") from error
+                raise storage_error(error) from error
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
 
@@ -349,7 +363,7 @@ class Writer:
             except (IntegrityError, OperationalError) as error:
                 db.session.rollback()
                 if attempt == STORE_ATTEMPTS - 1:
-                    raise FeedError(f"Не удалось сохранить записи: {error.orig}") from error
+                    raise storage_error(error) from error
                 time.sleep(0.05 * (attempt + 1))
 
     def _store_once(self, result: PollResult, head: Head, pages: list[Page], batch: Batch) -> None:
@@ -362,6 +376,7 @@ class Writer:
         now = utcnow()
         sub.state, sub.failures = SubscriptionState.ACTIVE, 0
         sub.last_poll = sub.last_success = now
+        sub.poll_requested = None
         sub.next_poll = self.next_poll(head, now, self._push_until([sub.id]).get(sub.id))
         self._release(sub)
         db.session.commit()
@@ -372,7 +387,7 @@ class Writer:
     ) -> None:
         store_document(sub, result, batch, origin_of(head.url) or "")
         feed = pages[0].feed
-        sub.title = feed.title or sub.title
+        sub.title = bounds.BAD_TEXT.sub("", feed.title) or sub.title
         sub.site_url = feed.site_url or sub.site_url
         sub.etag, sub.last_modified = head.etag, head.last_modified
         sub.backfilled = True
@@ -402,18 +417,41 @@ class Writer:
             db.session.commit()
 
     def record_failure(self, result: PollResult, error: Exception, failures: int) -> None:
-        """A failed poll: its result, and on the subscription its error and the retry."""
+        """A failed poll: its result, and on the subscription its error and the retry.
+
+        The lease is released whatever happens: if the database refuses the
+        error record, a plain release is tried after it.
+        """
         gone = isinstance(error, FeedGoneError)
         result.status = PollStatus.GONE if gone else PollStatus.ERROR
-        result.error = message = failure_text(error)
+        result.error = message = bounds.BAD_TEXT.sub("", failure_text(error))[:2000]
+        try:
+            self._record_failure(result, gone, message, failures, error)
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("recording the failure of subscription %s", result.subscription_id)
+            db.session.execute(
+                update(Subscription)
+                .where(
+                    Subscription.id == result.subscription_id,
+                    Subscription.lease_owner == self.worker,
+                )
+                .values(lease_owner=None, lease_until=None)
+            )
+            db.session.commit()
+
+    def _record_failure(
+        self, result: PollResult, gone: bool, message: str, failures: int, error: Exception
+    ) -> None:
         sub = db.session.get(Subscription, result.subscription_id)
         if sub is None:
             return
         now = utcnow()
         sub.state = SubscriptionState.GONE if gone else SubscriptionState.ERROR
         sub.last_poll = now
-        sub.last_error = message[:2000]
+        sub.last_error = message
         sub.failures = failures + 1
+        sub.poll_requested = None
         sub.next_poll = after_failure(
             now,
             self.policy,

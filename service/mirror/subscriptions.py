@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from feeds import bounds
 from feeds.discover import feed_links, looks_like_html, read_opml
 from feeds.errors import FeedsError
 from feeds.fetch import Fetched, Fetcher
@@ -87,7 +88,8 @@ def find_feed(url: str) -> tuple[str, str | None, str | None]:
             feed = parse_feed(answer.body, url=answer.url, content_type=answer.content_type)
         except FeedsError as error:
             raise ValidationError(f"Лента недоступна: {error_text(error)}", field="url") from error
-    return answer.permanent_url or feed_url, feed.title or None, feed.site_url
+    title = bounds.BAD_TEXT.sub("", feed.title) or None
+    return answer.permanent_url or feed_url, title, feed.site_url
 
 
 def add_subscription(url: str) -> Subscription:

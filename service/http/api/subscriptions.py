@@ -75,6 +75,24 @@ class SubscriptionOutSchema(BaseSchema):
     entries_mirrored = fields.Integer()
     next_poll = fields.DateTime()
     backfilled = fields.Boolean(metadata={"description": "The archived history has been read"})
+    refused_count = fields.Integer(
+        metadata={"description": "Entries and deletions the last poll refused (bad fields...)"}
+    )
+    refusal_reasons = fields.String(
+        allow_none=True, metadata={"description": "Why, one entry a line (the first ones)"}
+    )
+    links_dropped = fields.Integer(
+        metadata={"description": "Links of the last poll dropped: not absolute http(s) URLs"}
+    )
+    poll_requested = fields.DateTime(
+        allow_none=True, metadata={"description": "A poll asked for and not yet done"}
+    )
+    poll_progress = fields.String(
+        allow_none=True, metadata={"description": "What the running or last poll has done"}
+    )
+    backfill_pages = fields.Integer(
+        metadata={"description": "Archive pages read by a backfill under way"}
+    )
     push = fields.Nested(
         PushOutSchema,
         allow_none=True,
