@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +216,23 @@ def event_body(**over: Any) -> dict[str, Any]:
     }
     body.update(over)
     return body
+
+
+@contextmanager
+def running_worker(app: Flask, idle: float = 0.2) -> Iterator[None]:
+    """The mirror worker of ``mirror run`` (polls on schedule) in a thread, while inside."""
+    from service.mirror import subscriptions
+
+    stop = threading.Event()
+
+    def polls() -> None:
+        with app.app_context():
+            subscriptions.run_forever(stop=stop, idle=idle)
+
+    thread = threading.Thread(target=polls, name="test-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)

@@ -92,6 +92,10 @@ STATUS_TEXTS = {
 }
 
 
+#: What an unchanged feed's last poll says (written with the 304s' batch schedule).
+NOT_MODIFIED_TEXT = "Опрос: лента не изменилась."
+
+
 def poll_message(result: PollResult) -> str:
     """The admin page's message after "poll now"."""
     message = f"Опрос {result.url}: {STATUS_TEXTS[result.status]}"
@@ -102,6 +106,11 @@ def poll_message(result: PollResult) -> str:
     if result.error:
         message += f" ({result.error})"
     return message + "."
+
+
+def poll_requested_message(name: str) -> str:
+    """The admin page's message after "poll now": the worker does it."""
+    return f"Опрос ленты {name} запрошен: обработчик опросит её в ближайшие секунды."
 
 
 def error_line(result: PollResult) -> str:

@@ -36,9 +36,11 @@ from service.fields import CONTACT, FIELDS, fields_of
 from service.mirror import push
 from service.mirror.records import Batch, Head, Incoming, Page, collect
 from service.mirror.results import (
+    NOT_MODIFIED_TEXT,
     PollResult,
     describe_trouble,
     failure_text,
+    poll_message,
     refusal_reasons,
     storage_error,
 )
@@ -249,6 +251,7 @@ def _unchanged_statement() -> Any:
             lease_owner=None,
             lease_until=None,
             poll_requested=None,
+            poll_progress=NOT_MODIFIED_TEXT,
         )
     )
 
@@ -379,8 +382,9 @@ class Writer:
         sub.poll_requested = None
         sub.next_poll = self.next_poll(head, now, self._push_until([sub.id]).get(sub.id))
         self._release(sub)
-        db.session.commit()
         result.error = sub.last_error
+        sub.poll_progress = poll_message(result)[:500]
+        db.session.commit()
 
     def _store_batch(
         self, sub: Subscription, result: PollResult, head: Head, pages: list[Page], batch: Batch
@@ -452,6 +456,7 @@ class Writer:
         sub.last_error = message
         sub.failures = failures + 1
         sub.poll_requested = None
+        sub.poll_progress = poll_message(result)[:500]
         sub.next_poll = after_failure(
             now,
             self.policy,

@@ -165,6 +165,22 @@ def remove_subscription(sub_id: int, *, purge: bool = False) -> None:
     db.session.commit()
 
 
+def request_poll(sub_id: int) -> Subscription:
+    """ "Poll now": mark the subscription due at once; the worker (``mirror run``) polls it.
+
+    Returns at once (the HTTP front ends answer 202): the poll, with its
+    archive walk, runs in the worker, never in a web request. A stopped
+    subscription (410) is polled too. Its progress and result show on the
+    subscription (``poll_requested``, ``poll_progress``).
+    """
+    sub = get_subscription(sub_id)
+    now = utcnow()
+    sub.poll_requested = now
+    sub.next_poll = min(sub.next_poll, now)
+    db.session.commit()
+    return sub
+
+
 def poll_subscription(sub_id: int) -> PollResult:
     """Poll one subscription now, whatever its schedule (not while another poll runs)."""
     get_subscription(sub_id)

@@ -11,9 +11,8 @@ from marshmallow import fields
 from service.http.api.fields import BaseSchema, Bool, Str, length, not_blank
 from service.http.api.security import require_operator
 from service.mirror import subscriptions
-from service.mirror.results import PollResult
 from service.store.models import Subscription
-from service.vocab import Choice, PollStatus, PushState, SubscriptionState
+from service.vocab import Choice, PushState, SubscriptionState
 
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
@@ -100,20 +99,6 @@ class SubscriptionOutSchema(BaseSchema):
     )
 
 
-class PollResultSchema(BaseSchema):
-    subscription_id = fields.Integer()
-    url = fields.String()
-    status = fields.String(metadata=_choices(PollStatus, "How the poll ended"))
-    new = fields.Integer()
-    updated = fields.Integer()
-    deleted = fields.Integer()
-    skipped = fields.Integer()
-    refused = fields.Integer()
-    pages = fields.Integer()
-    error = fields.String(allow_none=True)
-    seconds = fields.Float()
-
-
 @bp.route("")
 class Subscriptions(MethodView):
     @bp.response(200, SubscriptionOutSchema(many=True))
@@ -145,9 +130,13 @@ class SubscriptionItem(MethodView):
 
 @bp.route("/<int:sub_id>/poll")
 class SubscriptionPoll(MethodView):
-    @bp.response(200, PollResultSchema)
+    @bp.response(202, SubscriptionOutSchema)
     @bp.doc(security=SECURITY)
-    def post(self, sub_id: int) -> PollResult:
-        """Poll now, whatever the schedule (409 while another poll of it runs)."""
+    def post(self, sub_id: int) -> Subscription:
+        """Poll now: answers at once; the worker (`mirror run`) polls the feed in seconds.
+
+        The subscription comes back with `poll_requested` set; it is cleared
+        when the poll is done, and `poll_progress` says what it did.
+        """
         require_operator()
-        return subscriptions.poll_subscription(sub_id)
+        return subscriptions.request_poll(sub_id)
