@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "MIRROR_PER_HOST": 2,
     "MIRROR_MAX_ARCHIVE_PAGES": 1000,
     "MIRROR_LEASE": 900.0,
+    #: Entries (and tombstones) a backfill stores per transaction: short write locks.
+    "MIRROR_BATCH_ENTRIES": 250,
     # Publishing
     "FEED_PAGE_SIZE": 50,
     "FEED_CACHE_BYTES": 64 * 1024 * 1024,

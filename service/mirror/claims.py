@@ -37,6 +37,8 @@ class Claim:
     last_modified: str | None
     backfilled: bool
     failures: int
+    #: The last archive page a backfill under way has stored (it resumes after it).
+    backfill_cursor: str | None = None
 
 
 CLAIM_COLUMNS = (
@@ -46,6 +48,7 @@ CLAIM_COLUMNS = (
     Subscription.last_modified,
     Subscription.backfilled,
     Subscription.failures,
+    Subscription.backfill_cursor,
 )
 
 

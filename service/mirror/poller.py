@@ -45,6 +45,8 @@ class Work:
     head: Head | None = None
     pages: list[Page] = field(default_factory=list)
     error: Exception | None = None
+    #: When the lease was last renewed (long archive walks renew it).
+    renewed: float = 0.0
 
     @classmethod
     def start(cls, claim: Claim) -> Work:
@@ -95,7 +97,9 @@ class Poller:
         self.fetcher = fetcher
         self.worker = worker
         self.settings = settings(app)
-        self.writer = Writer(worker, self.settings.policy, self.settings.push_policy)
+        self.writer = Writer(
+            worker, self.settings.policy, self.settings.push_policy, lease=self.settings.lease
+        )
 
     def poll(self, claim: Claim) -> PollResult:
         """Poll one claimed subscription, start to end; never raises for feed trouble."""
@@ -160,31 +164,66 @@ class Poller:
         return parse_feed(fetched.body, url=fetched.url, content_type=fetched.content_type)
 
     def _walk(self, work: Work) -> None:
-        """Follow prev-archive back to the start (first poll) or to a known page.
+        """Read the archive pages the mirror lacks and store them, oldest first, in batches.
 
-        Archive documents never change, so a mirror that has read the history
-        only reads further back when the head moved past pages it has not
-        seen (more than a page of changes between two polls).
+        First the walk back along ``prev-archive`` (JSON: ``next_url``): to the
+        start of the history on a first poll, to the page a backfill under way
+        stored last (its cursor), or to a page already known (archives never
+        change). Only the pages' addresses are kept, and the contents of the
+        newest few (one batch's worth). Then the pages are stored oldest first,
+        about ``MIRROR_BATCH_ENTRIES`` entries per transaction with the cursor,
+        so memory stays bounded, no write lock is held long, and a backfill
+        killed at any point resumes where it stopped (:meth:`Writer.store_archives`).
+        The head is stored last, by :meth:`finish`.
         """
-        pages, result = work.pages, work.result
-        seen = {pages[0].url}
-        renewed = time.monotonic()
-        lease = self.settings.lease.total_seconds()
-        while (link := pages[-1].feed.prev_archive) is not None:
-            if link in seen:
-                return
-            if len(pages) > self.settings.max_pages:
-                log.warning("archive walk of %s stopped at %d pages", result.url, len(pages) - 1)
-                return
+        found = self._archive_links(work)
+        batch: list[Page] = []
+        size = 0
+        for link, page in reversed(found):
+            batch.append(page or self._archive_page(link))
+            size += len(batch[-1].feed.entries) + len(batch[-1].feed.tombstones)
+            if size >= self.settings.batch_entries:
+                self._store_archives(work, batch)
+                batch, size = [], 0
+        if batch:
+            self._store_archives(work, batch)
+
+    def _store_archives(self, work: Work, pages: list[Page]) -> None:
+        self.writer.store_archives(work.result, work.pages[0].feed, pages, pages[-1].url)
+        work.renewed = time.monotonic()
+
+    def _archive_links(self, work: Work) -> list[tuple[str, Page | None]]:
+        """The archive pages to read, newest first: (URL, the page when kept in memory)."""
+        result, claim = work.result, work.claim
+        page = work.pages[0]
+        seen = {page.url}
+        found: list[tuple[str, Page | None]] = []
+        kept = 0
+        work.renewed = time.monotonic()
+        while (link := page.feed.prev_archive) is not None:
+            if link in seen or link == claim.backfill_cursor:
+                break
+            if len(found) >= self.settings.max_pages:
+                log.warning("archive walk of %s stopped at %d pages", result.url, len(found))
+                break
             seen.add(link)
-            if time.monotonic() - renewed > lease / 3:
-                renew(result.subscription_id, self.worker, self.settings.lease)
-                renewed = time.monotonic()
+            self._renew(work)
             page = self._archive_page(link)
-            pages.append(page)
             result.pages += 1
-            if work.claim.backfilled and page_is_known(page, result.subscription_id):
-                return
+            size = len(page.feed.entries) + len(page.feed.tombstones)
+            keep = kept + size <= self.settings.batch_entries
+            kept += size if keep else 0
+            found.append((link, page if keep else None))
+            if claim.backfilled and page_is_known(page, result.subscription_id):
+                break
+        return found
+
+    def _renew(self, work: Work) -> None:
+        lease = self.settings.lease
+        if time.monotonic() - work.renewed > lease.total_seconds() / 3:
+            if not renew(work.result.subscription_id, self.worker, lease):
+                raise FeedError("Опрос передан другому процессу", field="id")
+            work.renewed = time.monotonic()
 
     def _archive_page(self, link: str) -> Page:
         try:

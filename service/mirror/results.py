@@ -34,6 +34,8 @@ class PollResult:
     refused: int = 0
     pages: int = 0
     links_dropped: int = 0
+    #: Why entries were refused (the first :data:`MAX_REASONS`), over every batch of the poll.
+    reasons: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
 
@@ -113,6 +115,14 @@ def poll_requested_message(name: str) -> str:
     return f"Опрос ленты {name} запрошен: обработчик опросит её в ближайшие секунды."
 
 
+def progress_message(result: PollResult, pages: int) -> str:
+    """What a backfill under way has done so far (the admin page shows it)."""
+    return (
+        f"Читается история: архивных страниц {pages}; новых записей {result.new}, "
+        f"изменённых {result.updated}, удалённых {result.deleted}, отклонено {result.refused}"
+    )
+
+
 def error_line(result: PollResult) -> str:
     """A poll's error, naming the subscription (the CLI lists them after the summary)."""
     return f"#{result.subscription_id} {result.url}: {result.error}"
@@ -182,13 +192,14 @@ def describe_trouble(refused: Iterable[Refused], problems: list[str]) -> str | N
 MAX_REASONS = 20
 
 
-def refusal_reasons(refused: Iterable[Refused], problems: list[str]) -> str | None:
-    """The last poll's reasons for refusing entries, one a line (the admin page lists them)."""
+def add_reasons(result: PollResult, refused: Iterable[Refused], problems: list[str]) -> str | None:
+    """Add a batch's reasons for refusing entries to the poll's; all of them, one a line."""
+    room = MAX_REASONS - len(result.reasons)
     lines = [
-        f"{r.uid[:200]}: " + REFUSALS[r.reason].format(city=r.city) for r in list(refused)[:20]
+        f"{r.uid[:200]}: " + REFUSALS[r.reason].format(city=r.city) for r in list(refused)[:room]
     ]
-    lines += problems[: MAX_REASONS - len(lines)]
-    return "\n".join(lines)[:10_000] if lines else None
+    result.reasons += (lines + problems)[: max(0, room)]
+    return "\n".join(result.reasons)[:10_000] if result.reasons else None
 
 
 def storage_error(error: Exception) -> FeedError:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, insert, inspect, select, update
@@ -27,6 +27,7 @@ from feeds import bounds
 from feeds.decide import Plan
 from feeds.errors import FeedGoneError
 from feeds.schedule import Policy, after_failure, after_success, parse_max_age, parse_retry_after
+from feeds.types import ParsedFeed
 from feeds.urls import origin_of
 from service.entries import changelog
 from service.entries.changelog import ChangeValues
@@ -38,10 +39,11 @@ from service.mirror.records import Batch, Head, Incoming, Page, collect
 from service.mirror.results import (
     NOT_MODIFIED_TEXT,
     PollResult,
+    add_reasons,
     describe_trouble,
     failure_text,
     poll_message,
-    refusal_reasons,
+    progress_message,
     storage_error,
 )
 from service.mirror.state import chunks, plan_batch
@@ -288,15 +290,17 @@ def store_document(sub: Subscription, result: PollResult, batch: Batch, origin: 
     """
     plan, cities = plan_batch(batch, sub.id, origin, lock=True)
     apply_plan(plan, cities, sub.id)
-    result.new, result.updated = len(plan.insert), len(plan.update)
-    result.deleted, result.skipped = len(plan.delete), plan.skipped
-    result.refused = len(plan.refused) + batch.refused
-    result.links_dropped = batch.links_dropped
+    result.new += len(plan.insert)
+    result.updated += len(plan.update)
+    result.deleted += len(plan.delete)
+    result.skipped += plan.skipped
+    result.refused += len(plan.refused) + batch.refused
+    result.links_dropped += batch.links_dropped
     sub.entries_mirrored = _count_mirrored(sub.id)
     sub.last_error = describe_trouble(plan.refused, batch.problems)
     sub.refused_count = result.refused
-    sub.refusal_reasons = refusal_reasons(plan.refused, batch.problems)
-    sub.links_dropped = batch.links_dropped
+    sub.refusal_reasons = add_reasons(result, plan.refused, batch.problems)
+    sub.links_dropped = result.links_dropped
 
 
 def store_pushed(sub_id: int, page: Page) -> PollResult:
@@ -322,6 +326,25 @@ def store_pushed(sub_id: int, page: Page) -> PollResult:
     raise AssertionError("unreachable")
 
 
+def _retried(result: PollResult, store: Callable[[], None]) -> None:
+    """Run a store transaction, again after a clash with a concurrent batch (the same new id).
+
+    The poll's counts are put back before a retry; a :class:`FeedError`
+    says the batch could not be stored (a short Russian message, no SQL).
+    """
+    saved = {**vars(result), "reasons": list(result.reasons)}
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            store()
+            return
+        except (IntegrityError, OperationalError) as error:
+            db.session.rollback()
+            vars(result).update({**saved, "reasons": list(saved["reasons"])})
+            if attempt == STORE_ATTEMPTS - 1:
+                raise storage_error(error) from error
+            time.sleep(0.05 * (attempt + 1))
+
+
 @dataclass(frozen=True)
 class Writer:
     """Writes the polls of one worker (``worker``), scheduling with ``policy``.
@@ -333,6 +356,8 @@ class Writer:
     worker: str
     policy: Policy
     push_policy: Policy | None = None
+    #: How long a lease lasts (renewed by every batch a backfill stores).
+    lease: timedelta = timedelta(minutes=15)
 
     def next_poll(self, head: Head, now: datetime, push_until: datetime | None = None) -> datetime:
         pushed = push_until is not None and self.push_policy is not None
@@ -359,15 +384,31 @@ class Writer:
         :class:`FeedError` says the batch could not be stored.
         """
         batch = collect(pages, result.url) if pages else Batch()
-        for attempt in range(STORE_ATTEMPTS):
-            try:
-                self._store_once(result, head, pages, batch)
-                return
-            except (IntegrityError, OperationalError) as error:
-                db.session.rollback()
-                if attempt == STORE_ATTEMPTS - 1:
-                    raise storage_error(error) from error
-                time.sleep(0.05 * (attempt + 1))
+        _retried(result, lambda: self._store_once(result, head, pages, batch))
+
+    def store_archives(
+        self, result: PollResult, head: ParsedFeed, pages: list[Page], cursor: str
+    ) -> None:
+        """Store a few archive pages of a backfill in one short transaction, with its cursor.
+
+        ``cursor`` (the newest of ``pages``) is saved with them, so a backfill
+        killed at any point resumes after the last batch stored: nothing is
+        lost, and what is read twice is skipped (the same version).
+        """
+        batch = collect(pages, result.url, head)
+
+        def once() -> None:
+            sub = _lock_subscription(result.subscription_id)
+            if sub.lease_owner != self.worker:
+                raise FeedError("Опрос передан другому процессу", field="id")
+            store_document(sub, result, batch, origin_of(pages[0].url) or "")
+            sub.backfill_cursor = cursor
+            sub.backfill_pages += len(pages)
+            sub.poll_progress = progress_message(result, sub.backfill_pages)
+            sub.lease_until = utcnow() + self.lease
+            db.session.commit()
+
+        _retried(result, once)
 
     def _store_once(self, result: PollResult, head: Head, pages: list[Page], batch: Batch) -> None:
         sub = _lock_subscription(result.subscription_id)
@@ -395,6 +436,7 @@ class Writer:
         sub.site_url = feed.site_url or sub.site_url
         sub.etag, sub.last_modified = head.etag, head.last_modified
         sub.backfilled = True
+        sub.backfill_cursor, sub.backfill_pages = None, 0
         if self.push_policy is not None:
             if result.new or result.updated or result.deleted:
                 push.missed_by_push(sub.id)
