@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "http://127.0.0.1:5000",
     "INSTANCE_NAME": "Обмен опытом АСДГ",
     # Mirroring (see feeds/): untrusted input is bounded in size and time.
+    #: The instance's Ed25519 signing keys (made on first start); "" = instance/signing-keys.json.
+    "SIGNING_KEY_PATH": "",
     "MIRROR_ALLOW_PRIVATE_ADDRESSES": False,
     "MIRROR_MAX_FEED_BYTES": 10 * 1024 * 1024,
     "MIRROR_TIMEOUT": 20.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ def base_config(database_url: str, tmp: Path) -> dict[str, Any]:
         "FEED_AUTHORITY": "test.example",
         "BASE_URL": "http://test.example",
         "WTF_CSRF_ENABLED": False,
+        # Every test instance has keys of its own (a temporary directory when none is given).
+        "SIGNING_KEY_PATH": str(Path(tmp or tempfile.mkdtemp(prefix="asdg-keys-")) / "keys.json"),
     }
 
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.federation
 HISTORY = 500
 PAGE = 50
 #: Differ on purpose between an entry and its copies.
-PROVENANCE = {"origin", "source", "local_id"}
+PROVENANCE = {"origin", "source", "local_id", "signature", "key_id"}
 
 
 def database(backend: str, name: str, tmp_path: Path) -> str:

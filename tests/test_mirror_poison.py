@@ -19,7 +19,10 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from feeds.fetch import is_public_address
+from feeds.signing import canonical_record, key_id_of, public_text, sign
 from service.store.models import Entry, Subscription, db
 from tests.conftest import Api, event_body, practice_body
 from tests.feedserver import FeedServer, Instance, sqlite_instance
@@ -79,7 +82,23 @@ PILLS = [
 ]
 
 
-def hostile_json(source: Instance) -> tuple[str, list[str]]:
+def resign(doc: dict[str, Any], site: str) -> dict[str, Any]:
+    """The document as a hostile member publishes it: every record signed by its own key."""
+    key = Ed25519PrivateKey.generate()
+    key_id = key_id_of(key.public_key())
+    for item in doc["items"]:
+        record = {k: v for k, v in item["_asdg"].items() if k not in ("signature", "key_id")}
+        item["_asdg"] = {
+            **record,
+            "signature": sign(key, canonical_record(record)),
+            "key_id": key_id,
+        }
+    statement = {"id": key_id, "public_key": public_text(key.public_key()), "site": site}
+    doc["_asdg"]["keys"] = [{**statement, "authority": "source.test"}]
+    return doc
+
+
+def hostile_json(source: Instance, site: str) -> tuple[str, list[str]]:
     """The source's JSON feed with every pill added and one entry with unsafe links."""
     doc = json.loads(source.app.test_client().get("/feeds/all.json").data)
     by_kind = {item["_asdg"]["kind"]: item for item in doc["items"]}
@@ -92,13 +111,13 @@ def hostile_json(source: Instance) -> tuple[str, list[str]]:
     )
     doc["items"] += [*pills, unsafe]
     doc["home_page_url"] = "javascript:alert(2)"
-    return json.dumps(doc, ensure_ascii=True), [unsafe["id"]]
+    return json.dumps(resign(doc, site), ensure_ascii=True), [unsafe["id"]]
 
 
 def test_poison_pills_are_refused_one_by_one(
     api: Api, mirror: Flask, runner: FlaskCliRunner, source: Instance, server: FeedServer
 ) -> None:
-    body, (unsafe_id,) = hostile_json(source)
+    body, (unsafe_id,) = hostile_json(source, server.url("").rstrip("/"))
     url = server.add("/hostile.json", body, content_type="application/feed+json")
     operator = api.token(None)
     created = api.post(SUBS, {"url": url}, operator)

@@ -16,8 +16,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from feeds import bounds
+from feeds.signing import authority_of, canonical_record, canonical_tombstone, verify
+from feeds.types import Tombstone
 from feeds.urls import safe_url
 from service.cities import SLUG
+from service.trust.pins import KeyRing, Pinned
 from service.vocab import EventFormat, EventLevel, EventStage, Kind
 
 
@@ -30,7 +33,7 @@ class RecordError(ValueError):
         self.reason = reason
 
     def __str__(self) -> str:
-        return f"{self.reason} {self.field}"
+        return f"{self.reason} {self.field}" if self.field else self.reason
 
 
 def _when(
@@ -134,3 +137,36 @@ def load_record(
     if isinstance(source, dict):
         data["source"] = {**source, "url": links.keep(source.get("url"))}
     return data
+
+
+# -- origin signatures ------------------------------------------------------------
+
+UNKNOWN_KEY = "ключ сайта неизвестен"
+
+
+def signer(
+    entry_id: str, message: bytes, signature: str | None, key_id: str | None, keys: KeyRing
+) -> Pinned:
+    """The pinned key that signed ``message`` (a record or tombstone of ``entry_id``).
+
+    Raises :class:`RecordError` when the key is not pinned (the record waits:
+    refused now, accepted once the key is known), the signature is wrong, or
+    the id's authority (``tag:`` domain) is not the key's site's.
+    """
+    key = keys.get(key_id)
+    if key is None:
+        raise RecordError("", UNKNOWN_KEY)
+    if not verify(key.key, message, signature):
+        raise RecordError("", "подпись неверна")
+    if key.authority is None or authority_of(entry_id) != key.authority:
+        raise RecordError("", "id принадлежит другому сайту (не тому, чей ключ подписал запись)")
+    return key
+
+
+def record_signer(entry_id: str, raw: Mapping[str, Any], keys: KeyRing) -> Pinned:
+    return signer(entry_id, canonical_record(raw), raw.get("signature"), raw.get("key_id"), keys)
+
+
+def tombstone_signer(tombstone: Tombstone, keys: KeyRing) -> Pinned:
+    message = canonical_tombstone(tombstone.id, tombstone.when)
+    return signer(tombstone.id, message, tombstone.signature, tombstone.key_id, keys)

@@ -22,14 +22,17 @@ from feeds.errors import FeedsError, FetchError
 from feeds.fetch import Fetched, Fetcher
 from feeds.parse import parse_feed
 from feeds.types import ParsedFeed
+from feeds.urls import origin_of
 from service.errors import FeedError
 from service.mirror.claims import Claim, renew
-from service.mirror.records import Head, Page
+from service.mirror.records import Head, Page, unknown_keys
 from service.mirror.results import INTERRUPTED, PollResult, internal_error
 from service.mirror.settings import settings
 from service.mirror.state import page_is_known
 from service.mirror.store import Writer
 from service.store.models import db
+from service.trust import pins
+from service.trust.pins import KeyRing
 from service.vocab import PollStatus
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,8 @@ class Work:
     error: Exception | None = None
     #: When the lease was last renewed (long archive walks renew it).
     renewed: float = 0.0
+    #: The pinned keys this poll verifies signatures with (loaded once).
+    keys: KeyRing = field(default_factory=KeyRing)
 
     @classmethod
     def start(cls, claim: Claim) -> Work:
@@ -133,6 +138,8 @@ class Poller:
             first = Page(answer.url, self._parse(answer))
             work.pages.append(first)
             work.result.pages = 1
+            self._learn_keys(work, first)
+            self._look_up_keys(work, [first])
             if first.feed.prev_archive and not (
                 claim.backfilled and page_is_known(first, claim.id)
             ):
@@ -188,8 +195,28 @@ class Poller:
         if batch:
             self._store_archives(work, batch)
 
+    def _learn_keys(self, work: Work, head: Page) -> None:
+        """Pin the keys the subscribed site states in its feed: first use, or a rotation."""
+        site = origin_of(head.url)
+        if site and head.feed.keys:
+            if pins.learn(site, head.feed.keys, via="subscription", subscription_id=work.claim.id):
+                db.session.commit()
+                work.keys.forget_unknown()
+            else:
+                db.session.rollback()
+
+    def _look_up_keys(self, work: Work, pages: list[Page]) -> None:
+        """Fetch the well-known keys of sites that relayed records name, when not pinned yet."""
+        wanted = unknown_keys(pages, work.keys)
+        work.keys.load(wanted)
+        missing = {k: site for k, site in wanted.items() if work.keys.get(k) is None}
+        if missing:
+            work.keys.look_up(self.fetcher, missing, work.claim.id)
+        db.session.rollback()
+
     def _store_archives(self, work: Work, pages: list[Page]) -> None:
-        self.writer.store_archives(work.result, work.pages[0].feed, pages, pages[-1].url)
+        self._look_up_keys(work, pages)
+        self.writer.store_archives(work.result, work.pages[0].feed, pages, pages[-1].url, work.keys)
         work.renewed = time.monotonic()
 
     def _archive_links(self, work: Work) -> list[tuple[str, Page | None]]:
@@ -254,7 +281,7 @@ class Poller:
     def _store(self, work: Work) -> None:
         try:
             assert work.head is not None
-            self.writer.store(work.result, work.head, work.pages)
+            self.writer.store(work.result, work.head, work.pages, work.keys)
         except FeedError as error:
             work.error = error
         except Exception as error:  # a bug or an outage: logged and recorded

@@ -17,9 +17,19 @@ from typing import Any
 
 from feeds import bounds
 from feeds.decide import Removal, Version
-from feeds.types import ParsedEntry, ParsedFeed, SourceInfo
+from feeds.types import ParsedEntry, ParsedFeed, SourceInfo, Tombstone
 from feeds.urls import host_of, origin_of, safe_url, slug_from_host
-from service.mirror.checks import Links, RecordError, check, check_text, check_time, load_record
+from service.mirror.checks import (
+    Links,
+    RecordError,
+    check,
+    check_text,
+    check_time,
+    load_record,
+    record_signer,
+    tombstone_signer,
+)
+from service.trust.pins import KeyRing
 from service.vocab import Kind
 
 GENERIC_TITLE = "Без названия"
@@ -41,12 +51,13 @@ class Head:
     link: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Incoming:
     """What the store writes for one version: the record's fields and provenance."""
 
     data: dict[str, Any]
-    source: SourceInfo
+    #: The feed it was copied from (a relayed record's ``atom:source``, else the delivering feed).
+    source: SourceInfo | None
     link: str | None
 
 
@@ -109,15 +120,6 @@ def feed_city(head: ParsedFeed, url: str) -> dict[str, Any]:
     }
 
 
-def _claimed_origin(source: SourceInfo | None, data: dict[str, Any], page_origin: str) -> str:
-    """The site a version comes from: the page's, or for a relayed copy, its source's."""
-    if source is None:
-        return page_origin
-    return (
-        origin_of(source.url) or origin_of(source.id) or origin_of(data.get("url")) or page_origin
-    )
-
-
 def _relayed(entry: ParsedEntry, data: Mapping[str, Any]) -> SourceInfo | None:
     """The feed a relayed entry names as its source: ``atom:source``, else our record's."""
     named = data.get("source") if entry.record is not None else None
@@ -145,15 +147,20 @@ def _load(
     return data
 
 
-def collect(pages: list[Page], sub_url: str, head: ParsedFeed | None = None) -> Batch:
+def collect(
+    pages: list[Page], sub_url: str, head: ParsedFeed | None = None, keys: KeyRing | None = None
+) -> Batch:
     """Every version and tombstone of a batch, as :func:`feeds.decide.decide` wants them.
 
     ``head`` is the subscription document (default: the first page), which
-    names the feed and its city for generic entries. An entry that fails a
-    check is refused with its reason (:attr:`Batch.problems`); the rest of
-    the batch goes on.
+    names the feed and its city for generic entries. A signed record or
+    tombstone is verified with ``keys`` (the poll's key ring) and then comes
+    from its signer's site, whichever feed relayed it; an unsigned record
+    becomes a generic entry of this feed. An entry that fails a check is
+    refused with its reason (:attr:`Batch.problems`); the rest goes on.
     """
     head = head or pages[0].feed
+    keys = keys or KeyRing()
     own_source = SourceInfo(
         id=bounds.BAD_TEXT.sub("", head.feed_id),
         title=bounds.BAD_TEXT.sub("", head.title) or None,
@@ -164,6 +171,7 @@ def collect(pages: list[Page], sub_url: str, head: ParsedFeed | None = None) -> 
     batch = Batch()
     links = Links()
     now = datetime.now(UTC)
+    keys.load(unknown_keys(pages, keys))
     for page in pages:
         page_origin = origin_of(page.url) or origin_of(sub_url) or ""
         batch.problems.extend(page.feed.problems[:MAX_PROBLEMS])
@@ -172,24 +180,73 @@ def collect(pages: list[Page], sub_url: str, head: ParsedFeed | None = None) -> 
                 batch.refuse(f"{_name(entry.id)}: запись без расширения asdg пропущена")
                 continue
             try:
-                data = _load(entry, generic_city, now, links)
+                version = _version(entry, generic_city, now, links, keys, page_origin)
             except RecordError as e:
                 batch.refuse(f"{_name(entry.id)}: {e}")
                 continue
-            relayed = _relayed(entry, data)
-            raw = entry.record
-            origin = page_origin if raw is None else _claimed_origin(relayed, data, page_origin)
-            link = data.get("url") or links.keep(entry.link)
-            incoming = Incoming(data=data, source=relayed or own_source, link=link)
-            batch.versions.append(
-                Version(entry.id, data["updated"], data["city"]["slug"], origin, incoming)
-            )
+            if version.payload.source is None:
+                version.payload.source = own_source
+            batch.versions.append(version)
         for tombstone in page.feed.tombstones:
-            if bounds.bad_text(tombstone.id):
-                batch.refuse(f"{_name(tombstone.id)}: недопустимый символ в id удаления")
-            elif not bounds.timestamp_ok(tombstone.when, now):
-                batch.refuse(f"{_name(tombstone.id)}: дата удаления вне 1990 — завтра")
-            else:
-                batch.removals.append(Removal(tombstone.id, tombstone.when))
+            try:
+                batch.removals.append(_removal(tombstone, now, keys))
+            except RecordError as e:
+                batch.refuse(f"{_name(tombstone.id)}: удаление отклонено: {e}")
     batch.links_dropped = links.dropped
     return batch
+
+
+def _version(
+    entry: ParsedEntry,
+    generic_city: dict[str, Any],
+    now: datetime,
+    links: Links,
+    keys: KeyRing,
+    page_origin: str,
+) -> Version:
+    check(not bounds.bad_text(entry.id), "id", "недопустимый символ в поле")
+    raw = entry.record
+    if raw is not None and raw.get("signature"):
+        check_text(raw)
+        key = record_signer(entry.id, raw, keys)
+        data = load_record(raw, now, links)
+        origin, signed = key.site, True
+    else:  # an ordinary feed's entry, or an unsigned record: a generic entry of this feed
+        data = _generic_data(entry, generic_city)
+        check_text(data)
+        check_time(entry.updated, "updated", now)
+        check_time(entry.published, "published", now)
+        origin, signed = page_origin, False
+    link = data.get("url") or links.keep(entry.link)
+    incoming = Incoming(data=data, source=_relayed(entry, data) if signed else None, link=link)
+    return Version(entry.id, data["updated"], data["city"]["slug"], origin, incoming, signed)
+
+
+def _removal(tombstone: Tombstone, now: datetime, keys: KeyRing) -> Removal:
+    check(not bounds.bad_text(tombstone.id), "id", "недопустимый символ в")
+    check(bounds.timestamp_ok(tombstone.when, now), "", "дата вне 1990 — завтра")
+    if not tombstone.signature:
+        return Removal(tombstone.id, tombstone.when)
+    key = tombstone_signer(tombstone, keys)
+    signature = (tombstone.signature, key.key_id)
+    return Removal(tombstone.id, tombstone.when, key.site, signature)
+
+
+def unknown_keys(pages: list[Page], keys: KeyRing) -> dict[str, str]:
+    """Key ids the pages' signed records and tombstones name that ``keys`` has not loaded,
+    each with the site its record names (the relayed source's origin): where to look it up."""
+    out: dict[str, str] = {}
+    for page in pages:
+        fallback = origin_of(page.url) or ""
+        for entry in page.feed.entries:
+            key_id = entry.record.get("key_id") if entry.record else None
+            if isinstance(key_id, str) and key_id not in keys.keys:
+                source = entry.source.url if entry.source else None
+                named = entry.record.get("source") if entry.record else None
+                if source is None and isinstance(named, dict):
+                    source = named.get("url")
+                out.setdefault(key_id, origin_of(source) or fallback)
+        for tombstone in page.feed.tombstones:
+            if tombstone.key_id and tombstone.key_id not in keys.keys:
+                out.setdefault(tombstone.key_id, fallback)
+    return out

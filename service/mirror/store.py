@@ -48,6 +48,7 @@ from service.mirror.results import (
 )
 from service.mirror.state import chunks, plan_batch
 from service.store.models import City, Entry, Subscription, Topic, db, entry_topics, utcnow
+from service.trust.pins import KeyRing
 from service.vocab import EventStage, Kind, Origin, PollStatus, Status, SubscriptionState
 
 #: Attempts at storing a batch that clashed with a concurrent one (same new id).
@@ -81,7 +82,7 @@ def _values(
     incoming: Incoming, city: City, topics: dict[str, Topic], sub_id: int
 ) -> dict[str, Any]:
     """Every attribute a stored version sets on its entry (the columns of both kinds)."""
-    data = incoming.data
+    data, source = incoming.data, incoming.source
     kind = data["kind"]
     codes = list(dict.fromkeys(data["topics"]))
     unknown = [c for c in codes if c not in topics]  # kept as free tags: nothing is lost
@@ -113,10 +114,12 @@ def _values(
         status=Status.PUBLISHED,
         origin=Origin.MIRROR,
         link=incoming.link,
-        source_id=incoming.source.id,
-        source_title=incoming.source.title,
-        source_url=incoming.source.url,
+        source_id=source.id if source else None,
+        source_title=source.title if source else None,
+        source_url=source.url if source else None,
         subscription_id=sub_id,
+        signature=None if generic else data.get("signature"),
+        key_id=None if generic else data.get("key_id"),
     )
     return values
 
@@ -208,10 +211,11 @@ def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
     events += [
         (r.when, 1, len(events) + i, entries[r.uid], None) for i, r in enumerate(plan.delete)
     ]
+    signatures = {r.uid: r.payload for r in plan.delete if r.payload is not None}
     changes: list[ChangeValues] = []
     for when, deleting, _, entry, html in sorted(events, key=lambda e: e[:3]):
         if deleting:
-            changes.append(changelog.tombstone_row(entry, when))
+            changes.append(changelog.tombstone_row(entry, when, signatures.get(entry.uid)))
             db.session.delete(entry)
         else:
             changes.append(changelog.version_row(entry, content_html=html))
@@ -377,17 +381,24 @@ class Writer:
         if sub.lease_owner == self.worker:
             sub.lease_owner = sub.lease_until = None
 
-    def store(self, result: PollResult, head: Head, pages: list[Page]) -> None:
+    def store(
+        self, result: PollResult, head: Head, pages: list[Page], keys: KeyRing | None = None
+    ) -> None:
         """Store a poll that read ``pages`` (none: a 304 to a moved URL), in one transaction.
 
         A clash with a concurrent batch (the same new id) is retried; a
         :class:`FeedError` says the batch could not be stored.
         """
-        batch = collect(pages, result.url) if pages else Batch()
+        batch = collect(pages, result.url, keys=keys) if pages else Batch()
         _retried(result, lambda: self._store_once(result, head, pages, batch))
 
     def store_archives(
-        self, result: PollResult, head: ParsedFeed, pages: list[Page], cursor: str
+        self,
+        result: PollResult,
+        head: ParsedFeed,
+        pages: list[Page],
+        cursor: str,
+        keys: KeyRing | None = None,
     ) -> None:
         """Store a few archive pages of a backfill in one short transaction, with its cursor.
 
@@ -395,7 +406,7 @@ class Writer:
         killed at any point resumes after the last batch stored: nothing is
         lost, and what is read twice is skipped (the same version).
         """
-        batch = collect(pages, result.url, head)
+        batch = collect(pages, result.url, head, keys)
 
         def once() -> None:
             sub = _lock_subscription(result.subscription_id)

@@ -28,7 +28,7 @@ from feeds.discover import feed_links, looks_like_html, read_opml
 from feeds.errors import FeedsError
 from feeds.fetch import Fetched, Fetcher
 from feeds.parse import parse_feed
-from feeds.urls import is_http_url
+from feeds.urls import is_http_url, origin_of
 from service.entries.changelog import record_deletion
 from service.errors import ConflictError, NotFoundError, ValidationError
 from service.mirror.claims import (
@@ -45,6 +45,7 @@ from service.mirror.results import PollResult, Summary, error_text
 from service.mirror.scheduler import poll_many
 from service.mirror.settings import settings
 from service.store.models import Entry, Subscription, db, utcnow
+from service.trust import pins
 
 MAX_URL = 2000
 
@@ -161,6 +162,9 @@ def remove_subscription(sub_id: int, *, purge: bool = False) -> None:
             db.session.delete(entry)
         else:
             entry.subscription_id = None
+    # What only this subscription brought is released: its pinned keys, its sites' cities.
+    pins.release(sub.id)
+    pins.release_cities(origin_of(sub.url), sub.id)
     db.session.delete(sub)
     db.session.commit()
 

@@ -377,6 +377,9 @@ class SiteKey(Model):
     site: Mapped[str] = mapped_column(String(500), index=True)
     key_id: Mapped[str] = mapped_column(String(64))
     public_key: Mapped[str] = mapped_column(String(100))
+    #: The domain of the site's tag: ids (one site's only) and, from a directory, its cities.
+    authority: Mapped[str | None] = mapped_column(String(255), index=True)
+    cities: Mapped[str | None] = mapped_column(String(2000))
     via: Mapped[str] = mapped_column(String(16))
     subscription_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscriptions.id", ondelete="SET NULL")

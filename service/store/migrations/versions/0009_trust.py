@@ -51,6 +51,8 @@ def upgrade() -> None:
         sa.Column("site", sa.String(length=500), nullable=False),
         sa.Column("key_id", sa.String(length=64), nullable=False),
         sa.Column("public_key", sa.String(length=100), nullable=False),
+        sa.Column("authority", sa.String(length=255), nullable=True),
+        sa.Column("cities", sa.String(length=2000), nullable=True),
         sa.Column("via", sa.String(length=16), nullable=False),
         sa.Column("subscription_id", sa.Integer(), nullable=True),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
@@ -59,6 +61,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_site_keys_site", "site_keys", ["site"])
+    op.create_index("ix_site_keys_authority", "site_keys", ["authority"])
     op.create_index("ux_site_keys_site_key", "site_keys", ["site", "key_id"], unique=True)
     with op.batch_alter_table("entries") as batch:
         batch.add_column(sa.Column("signature", sa.String(200), nullable=True))
@@ -79,5 +82,6 @@ def downgrade() -> None:
         batch.drop_column("key_id")
         batch.drop_column("signature")
     op.drop_index("ux_site_keys_site_key", table_name="site_keys")
+    op.drop_index("ix_site_keys_authority", table_name="site_keys")
     op.drop_index("ix_site_keys_site", table_name="site_keys")
     op.drop_table("site_keys")
