@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from feeds.fetch import is_public_address
 from feeds.signing import canonical_record, key_id_of, public_text, sign

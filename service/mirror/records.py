@@ -20,6 +20,7 @@ from feeds.decide import Removal, Version
 from feeds.types import ParsedEntry, ParsedFeed, SourceInfo, Tombstone
 from feeds.urls import host_of, origin_of, safe_url, slug_from_host
 from service.mirror.checks import (
+    UNKNOWN_KEY,
     Links,
     RecordError,
     check,
@@ -79,6 +80,8 @@ class Batch:
     refused: int = 0
     #: Links dropped because they were not absolute http(s) URLs.
     links_dropped: int = 0
+    #: Signed records and tombstones whose key is not known yet: they wait for a later poll.
+    waiting: int = 0
 
     def refuse(self, text: str) -> None:
         self.refused += 1
@@ -183,6 +186,7 @@ def collect(
                 version = _version(entry, generic_city, now, links, keys, page_origin)
             except RecordError as e:
                 batch.refuse(f"{_name(entry.id)}: {e}")
+                batch.waiting += e.reason == UNKNOWN_KEY
                 continue
             if version.payload.source is None:
                 version.payload.source = own_source
@@ -192,6 +196,7 @@ def collect(
                 batch.removals.append(_removal(tombstone, now, keys))
             except RecordError as e:
                 batch.refuse(f"{_name(tombstone.id)}: удаление отклонено: {e}")
+                batch.waiting += e.reason == UNKNOWN_KEY
     batch.links_dropped = links.dropped
     return batch
 

@@ -34,6 +34,8 @@ class PollResult:
     refused: int = 0
     pages: int = 0
     links_dropped: int = 0
+    #: Records refused because their site's key is not known yet (retried by the next poll).
+    waiting: int = 0
     #: Why entries were refused (the first :data:`MAX_REASONS`), over every batch of the poll.
     reasons: list[str] = field(default_factory=list)
     error: str | None = None

@@ -300,6 +300,7 @@ def store_document(sub: Subscription, result: PollResult, batch: Batch, origin: 
     result.skipped += plan.skipped
     result.refused += len(plan.refused) + batch.refused
     result.links_dropped += batch.links_dropped
+    result.waiting += batch.waiting
     sub.entries_mirrored = _count_mirrored(sub.id)
     sub.last_error = describe_trouble(plan.refused, batch.problems)
     sub.refused_count = result.refused
@@ -448,6 +449,9 @@ class Writer:
         sub.etag, sub.last_modified = head.etag, head.last_modified
         sub.backfilled = True
         sub.backfill_cursor, sub.backfill_pages = None, 0
+        if result.waiting:  # records wait for their site's key: read everything again next time
+            sub.etag = sub.last_modified = None
+            sub.backfilled = False
         if self.push_policy is not None:
             if result.new or result.updated or result.deleted:
                 push.missed_by_push(sub.id)

@@ -166,6 +166,8 @@ def remove_subscription(sub_id: int, *, purge: bool = False) -> None:
     pins.release(sub.id)
     pins.release_cities(origin_of(sub.url), sub.id)
     db.session.delete(sub)
+    db.session.flush()
+    pins.retry_refused()
     db.session.commit()
 
 

@@ -42,7 +42,7 @@ from feeds.signing import (
 )
 from feeds.urls import origin_of
 from service.errors import ValidationError
-from service.store.models import City, Entry, SiteKey, db
+from service.store.models import City, Entry, SiteKey, Subscription, db, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +255,7 @@ def import_directory(data: bytes) -> list[SiteKey]:
                 .where(City.slug.in_(member.cities), City.local.is_(False))
                 .values(instance_url=member.site)
             )
+    retry_refused()
     db.session.commit()
     return rows
 
@@ -292,3 +293,17 @@ def release_cities(site: str | None, subscription_id: int) -> None:
         )
         if others is None:
             city.instance_url = None
+
+
+def retry_refused() -> None:
+    """Have every subscription that refused records read its feed in full again, soon.
+
+    After what decides on refusals changed (a directory imported, a squatter
+    removed), records refused before may now be accepted; their archives and
+    unchanged heads (304) would never bring them again otherwise.
+    """
+    db.session.execute(
+        update(Subscription)
+        .where(Subscription.refused_count > 0)
+        .values(etag=None, last_modified=None, backfilled=False, next_poll=utcnow())
+    )
