@@ -239,3 +239,12 @@ def running_worker(app: Flask, idle: float = 0.2) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """A feed server on 127.0.0.1 (``tests.feedserver.FeedServer``): hostile feeds on demand."""
+    from tests.feedserver import FeedServer
+
+    with FeedServer() as s:
+        yield s

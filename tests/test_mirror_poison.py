@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,28 +21,14 @@ from sqlalchemy import select
 from feeds.fetch import is_public_address
 from feeds.signing import canonical_record, key_id_of, public_text, sign
 from service.store.models import Entry, Subscription, db
-from tests.conftest import Api, event_body, practice_body
-from tests.feedserver import FeedServer, Instance, sqlite_instance
+from tests import test_mirror_api
+from tests.conftest import Api, event_body
+from tests.feedserver import FeedServer, Instance
 
 SUBS = "/api/v1/subscriptions"
+#: The fixture of an instance with two published notes.
+source = test_mirror_api.source
 ATOM = "http://www.w3.org/2005/Atom"
-
-
-@pytest.fixture
-def source(tmp_path: Path, sqlite_template: Path) -> Iterator[Instance]:
-    instance = sqlite_instance(tmp_path, sqlite_template)
-    token = instance.add_city("irkutsk", "Иркутск")
-    for i in range(2):
-        instance.api("POST", "/api/v1/practices", token, practice_body(title=f"Запись {i}"))
-    instance.api("POST", "/api/v1/events", token, event_body(title="Событие"))
-    yield instance
-    instance.close()
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as s:
-        yield s
 
 
 @pytest.fixture
@@ -99,6 +83,8 @@ def resign(doc: dict[str, Any], site: str) -> dict[str, Any]:
 
 def hostile_json(source: Instance, site: str) -> tuple[str, list[str]]:
     """The source's JSON feed with every pill added and one entry with unsafe links."""
+    token = source.add_city("tara", "Тара")
+    source.api("POST", "/api/v1/events", token, event_body(title="Событие"))
     doc = json.loads(source.app.test_client().get("/feeds/all.json").data)
     by_kind = {item["_asdg"]["kind"]: item for item in doc["items"]}
     pills = [_variant(by_kind[kind], f"pill-{n}", **c) for n, (_, kind, c, _) in enumerate(PILLS)]

@@ -5,7 +5,6 @@ network directory, unknown keys. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,31 +18,22 @@ from feeds.signing import canonical_record, canonical_tombstone, key_id_of, publ
 from service.mirror import subscriptions
 from service.store.models import City, Entry, SiteKey, Subscription, db
 from tests.conftest import practice_body
-from tests.dbutil import pg_base_url, pg_database
+from tests.dbutil import instance_database, pg_base_url
 from tests.feedserver import FeedServer, Instance
 
 pytestmark = pytest.mark.federation
 JSON_FEED = "https://jsonfeed.org/version/1.1"
 
 
-def database(backend: str, name: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
-    return pg_database(f"asdg_trust_{name}_{os.environ.get('TEST_DB_SUFFIX', '')}main")
-
-
 @pytest.fixture(params=["sqlite"] + (["postgresql"] if pg_base_url() else []))
 def net(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Instance]]:
-    instances = {name: Instance(name, database(request.param, name, tmp_path)) for name in "abmt"}
+    instances = {
+        name: Instance(name, instance_database(request.param, "asdg_trust", name, tmp_path))
+        for name in "abmt"
+    }
     yield instances
     for instance in instances.values():
         instance.close()
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as s:
-        yield s
 
 
 class Hostile:
