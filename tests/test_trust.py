@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -275,3 +276,29 @@ def test_key_rotation_is_followed_and_a_silent_key_change_is_not(
     )
     swapped = poll(m, h_id)
     assert swapped.updated == 0 and "ключ сайта неизвестен" in reasons(m, h_id)
+
+
+def test_the_admin_page_imports_a_directory(
+    app: Any, api: Any, runner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.http.web import imports
+    from tests.test_web_admin import logged_in
+
+    admin = logged_in(app, api, runner, "omsk", "Омск")
+    assert admin.client.get("/admin/network").status_code == 403  # instance admins only
+    monkeypatch.setattr(imports, "is_instance_admin", lambda user: user is not None)
+    page = admin.client.get("/admin/network").get_data(as_text=True)
+    own = app.test_client().get("/.well-known/asdg.json").json
+    assert own["current"] in page and "Ключей других серверов пока нет" in page
+    bad = admin.client.post("/admin/network", data={"directory": (BytesIO(b"<x/>"), "x.opml")})
+    assert bad.status_code == 422 and "Каталог не прочитан" in bad.get_data(as_text=True)
+    key = Ed25519PrivateKey.generate()
+    opml = (
+        '<opml version="2.0"><head/><body><outline text="Тара" site="https://tara.example" '
+        f'keyId="{key_id_of(key.public_key())}" publicKey="{public_text(key.public_key())}" '
+        'authority="tara.example" cities="tara"/></body></opml>'
+    ).encode()
+    done = admin.client.post("/admin/network", data={"directory": (BytesIO(opml), "net.opml")})
+    assert done.status_code == 302
+    listed = admin.client.get("/admin/network").get_data(as_text=True)
+    assert "https://tara.example" in listed and "каталог сети" in listed

@@ -41,8 +41,6 @@ from service.mirror import subscriptions
 from service.mirror.results import poll_requested_message
 from service.push import status as push_status
 from service.store.models import AdminUser, Entry, db
-from service.trust import keys as trust_keys
-from service.trust import pins
 from service.vocab import Kind, PushState, Status, SubscriptionState
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -428,33 +426,3 @@ def remove_subscription(sub_id: int) -> Any:
     else:
         flash("Подписка удалена; полученные записи остались на сайте.")
     return redirect(url_for("admin.subscriptions_page"))
-
-
-# -- the network directory (instance admin) ------------------------------------------
-
-
-def _network_page(error: str | None = None, status: int = 200) -> Any:
-    html = render_template(
-        "admin/network.html", keys=pins.site_keys(), own=trust_keys.statements(), error=error
-    )
-    return html, status
-
-
-@bp.route("/network", methods=["GET", "POST"])
-@login_required
-def network_page() -> Any:
-    """The keys pinned per site, this instance's own, and the import of a network directory."""
-    if not getattr(g.admin, "instance_admin", False):
-        abort(403)
-    if request.method == "GET":
-        return _network_page()
-    upload = request.files.get("directory")
-    if upload is None or not upload.filename:
-        return _network_page("Выберите файл каталога (OPML).", 422)
-    try:
-        rows = pins.import_directory(upload.read())
-    except ValidationError as error:
-        db.session.rollback()
-        return _network_page(f"Каталог не прочитан: {error.message}", 422)
-    flash(f"Из каталога закреплено ключей участников сети: {len(rows)}.")
-    return redirect(url_for("admin.network_page"))
