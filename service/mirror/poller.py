@@ -199,11 +199,10 @@ class Poller:
         """Pin the keys the subscribed site states in its feed: first use, or a rotation."""
         site = origin_of(head.url)
         if site and head.feed.keys:
-            if pins.learn(site, head.feed.keys, via="subscription", subscription_id=work.claim.id):
-                db.session.commit()
-                work.keys.forget_unknown()
-            else:
-                db.session.rollback()
+            pins.commit_learned(
+                pins.learn(site, head.feed.keys, via="subscription", subscription_id=work.claim.id)
+            )
+            work.keys.forget_unknown()
 
     def _look_up_keys(self, work: Work, pages: list[Page]) -> None:
         """Fetch the well-known keys of sites that relayed records name, when not pinned yet."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from feeds.discover import read_directory
 from feeds.errors import FeedsError
@@ -134,6 +135,17 @@ def learn(
     return pinned
 
 
+def commit_learned(learned: object) -> None:
+    """Commit keys just pinned (when any); a concurrent poll pinning the same key first is fine."""
+    if not learned:
+        db.session.rollback()
+        return
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+
+
 @dataclass
 class KeyRing:
     """Pinned keys by id, loaded once (per poll) from the database."""
@@ -177,11 +189,8 @@ class KeyRing:
                 learned |= bool(
                     learn(site, statements, via="well-known", subscription_id=subscription_id)
                 )
-        if learned:
-            db.session.commit()
-            self.forget_unknown()
-        else:
-            db.session.rollback()
+        commit_learned(learned)
+        self.forget_unknown()
 
 
 def fetch_well_known(fetcher: Fetcher, site: str) -> list[KeyStatement]:
