@@ -25,10 +25,18 @@ The rules
   (:attr:`Refusal.CITY_MOVED`). The origin of a version is the site of the feed
   it was read from, or, for an entry a relay copied (``atom:source``), the site
   named by that source.
-* A tombstone deletes a mirrored entry only when it comes from the site of the
-  entry's city, or from the subscription that delivered the entry. Other
-  tombstones are ignored without an error: a relay may announce a deletion
-  before or after the origin does, and the origin's own tombstone will do.
+* Signed and unsigned. A version or tombstone signed by a site's pinned key
+  (the caller verified the signature, and that the id's authority is the
+  key's) names that site as its ``origin``, whichever feed relayed it. An
+  unsigned version (an ordinary feed's entry) is a generic entry of the
+  subscription that delivered it: it never replaces a signed entry
+  (:attr:`Refusal.UNSIGNED`) and never touches another subscription's
+  generic entry (skipped).
+* A tombstone deletes a mirrored entry when it is signed by the entry's site
+  (checked by the caller: the id's authority is the key's), or, unsigned,
+  when it comes from the subscription that delivered an unsigned (generic)
+  entry. Other tombstones are ignored without an error: a relay may announce
+  a deletion before or after the origin does, and the origin's own will do.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ class Refusal(enum.StrEnum):
     LOCAL_CITY = "local-city"
     FOREIGN_CITY = "foreign-city"
     CITY_MOVED = "city-moved"
+    UNSIGNED = "unsigned"
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,8 @@ class Version:
     origin: str
     #: Whatever the store needs to write the entry; opaque here.
     payload: Any = field(default=None, compare=False, repr=False)
+    #: Signed by the pinned key of ``origin`` (verified by the caller).
+    signed: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,10 @@ class Removal:
 
     uid: str
     when: datetime
+    #: The site whose pinned key signed it (verified by the caller); None: unsigned.
+    origin: str | None = None
+    #: Whatever the store needs (the signature, to republish); opaque here.
+    payload: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,8 @@ class Stored:
     local: bool
     city: str
     subscription_id: int | None
+    #: Stored with its origin's signature (an ASDG record), not a generic entry.
+    signed: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,12 +190,17 @@ def decide(
             if have is None or item.when < have.updated:
                 skipped += 1
                 continue
-            home = cities.get(have.city)
-            entitled = home is not None and home.instance_url == feed_origin
-            if entitled or have.subscription_id == subscription_id:
+            own_generic = not have.signed and have.subscription_id == subscription_id
+            if item.origin is not None or own_generic:
                 delete.append(item)
             else:
                 skipped += 1
+            continue
+        if have is not None and have.signed and not item.signed:
+            refused.append(Refused(item.uid, Refusal.UNSIGNED, have.city))
+            continue
+        if have is not None and not item.signed and have.subscription_id != subscription_id:
+            skipped += 1  # another feed's generic entry
             continue
         if have is not None and have.city != item.city:
             refused.append(Refused(item.uid, Refusal.CITY_MOVED, item.city))

@@ -10,12 +10,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from lxml import etree, html
 
 from feeds.errors import DiscoveryError, FeedParseError
 from feeds.parse import _parse_xml as parse_hardened_xml
+from feeds.signing import KeyStatement, read_statement
 from feeds.types import Outline
-from feeds.urls import is_http_url, resolve
+from feeds.urls import is_http_url, origin_of, resolve, safe_url
 
 #: Feed media types, best first.
 FEED_TYPES = (
@@ -74,7 +77,56 @@ def read_opml(data: bytes) -> list[Outline]:
         if not is_http_url(url):
             raise DiscoveryError(f"В OPML адрес ленты не http(s): {url[:200]}")
         text = (element.get("title") or element.get("text") or "").strip()[:500]
-        outlines.setdefault(url, Outline(text=text, xml_url=url, html_url=element.get("htmlUrl")))
+        outlines.setdefault(
+            url, Outline(text=text, xml_url=url, html_url=safe_url(element.get("htmlUrl")))
+        )
         if len(outlines) > MAX_OUTLINES:
             raise DiscoveryError(f"В OPML больше {MAX_OUTLINES} лент")
     return list(outlines.values())
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member instance a network directory lists: its site, key and cities."""
+
+    key: KeyStatement
+    site: str
+    cities: tuple[str, ...] = ()
+    xml_url: str | None = None
+
+
+def read_directory(data: bytes) -> list[Member]:
+    """The members of a network directory: OPML whose outlines carry key attributes.
+
+    ``<outline text="Омск" xmlUrl="..." site="https://omsk.example" keyId="..."
+    publicKey="..." authority="omsk.example" cities="omsk tara"/>``; outlines
+    without a site and a key are left out.
+    """
+    try:
+        root = parse_hardened_xml(data)
+    except FeedParseError as e:
+        raise DiscoveryError(f"Файл каталога не прочитан: {e}") from e
+    body = root.find("body")
+    if root.tag != "opml" or body is None:
+        raise DiscoveryError("Это не файл OPML: нет элементов opml и body")
+    members: list[Member] = []
+    for element in body.iter("outline"):
+        site = origin_of((element.get("site") or "").strip())
+        statement = read_statement(
+            {
+                "id": (element.get("keyId") or "").strip(),
+                "public_key": (element.get("publicKey") or "").strip(),
+                "site": site,
+                "authority": (element.get("authority") or "").strip() or None,
+            }
+        )
+        if site is None or statement is None:
+            continue
+        cities = tuple((element.get("cities") or "").split())[:100]
+        xml_url = (element.get("xmlUrl") or "").strip()
+        members.append(Member(statement, site, cities, xml_url if is_http_url(xml_url) else None))
+        if len(members) > MAX_OUTLINES:
+            raise DiscoveryError(f"В каталоге больше {MAX_OUTLINES} участников")
+    if not members:
+        raise DiscoveryError("В каталоге нет участников с ключами (site, keyId, publicKey)")
+    return members

@@ -24,6 +24,8 @@ from typing import Any, cast
 
 from lxml import etree
 
+from feeds.bounds import TEXT_MAX
+from feeds.signing import MAX_KEY_ID, MAX_SIGNATURE, KeyStatement, read_statement
 from feeds.types import Record
 
 #: Our namespace; stable, never changes meaning (a new version gets a new URI).
@@ -37,9 +39,6 @@ AT_NS = "http://purl.org/atompub/tombstones/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 RECORD = f"{{{NS}}}record"
-
-#: Long Markdown texts.
-TEXT_MAX = 100_000
 
 
 class RecordError(ValueError):
@@ -94,6 +93,9 @@ COMMON: tuple[Field, ...] = (
     _s("origin", 16),
     Field("source", "object", children=SOURCE, optional=True),
     Field("generic", "bool", optional=True),
+    # The origin's signature (feeds.signing) and the id of its key.
+    Field("signature", "str", MAX_SIGNATURE, optional=True),
+    Field("key_id", "str", MAX_KEY_ID, optional=True),
 )
 PRACTICE: tuple[Field, ...] = (
     _s("area", 500),
@@ -126,6 +128,10 @@ def _names(specs: tuple[Field, ...]) -> set[str]:
 
 
 _TAGS = {name: f"{{{NS}}}{name}" for name in _names(COMMON + PRACTICE + EVENT)}
+KEY = f"{{{NS}}}key"
+SIGNATURE = f"{{{NS}}}signature"
+#: At most this many key statements per feed document.
+MAX_KEYS = 10
 #: At most this many topics or tags per record.
 MAX_LIST = 100
 
@@ -320,7 +326,10 @@ def _check_json(specs: tuple[Field, ...], obj: Any, where: str = "") -> dict[str
             if wrong_bool or not isinstance(value, _JSON_TYPES[spec.type]):
                 raise RecordError(f"{name}: not of type {spec.type}")
             if spec.type == "float":
-                value = float(cast(float, value))
+                try:
+                    value = float(cast(float, value))
+                except OverflowError:  # a 400-digit integer
+                    raise RecordError(f"{name}: not a finite number") from None
                 if not math.isfinite(value):
                     raise RecordError(f"{name}: not a finite number")
             out[spec.name] = _check_length(spec, value) if spec.type == "str" else value
@@ -334,3 +343,56 @@ def read_record_json(obj: Any) -> Record:
     data = _check_json(fields_of(obj["kind"]), obj)
     _require(data)
     return cast(Record, data)
+
+
+# -- keys and tombstone signatures (Atom) ------------------------------------------
+
+
+def append_keys(feed: etree._Element, keys: tuple[KeyStatement, ...]) -> None:
+    """``<asdg:key id=... site=... authority=...>public key</asdg:key>`` per statement."""
+    for statement in keys:
+        attributes = {k: v for k, v in vars(statement).items() if v and k != "public_key"}
+        etree.SubElement(feed, KEY, attributes).text = statement.public_key
+
+
+def read_keys(feed: etree._Element) -> tuple[KeyStatement, ...]:
+    found = (
+        read_statement({**dict(e.attrib), "public_key": (e.text or "").strip()})
+        for e in feed.iterchildren(KEY)
+    )
+    return tuple(s for s in found if s is not None)[:MAX_KEYS]
+
+
+def append_signature(parent: etree._Element, data: Mapping[str, Any]) -> None:
+    """A tombstone's ``<asdg:signature key_id=...>``, when it has one."""
+    if data.get("signature") and data.get("key_id"):
+        element = etree.SubElement(parent, SIGNATURE, key_id=str(data["key_id"]))
+        element.text = str(data["signature"])
+
+
+def read_signature(parent: etree._Element) -> tuple[str | None, str | None]:
+    """(signature, key id) of a tombstone element; Nones when unsigned or unreadable."""
+    element = parent.find(SIGNATURE)
+    if element is None:
+        return None, None
+    signature, key_id = (element.text or "").strip(), element.get("key_id") or ""
+    if not signature or len(signature) > MAX_SIGNATURE or not key_id or len(key_id) > MAX_KEY_ID:
+        return None, None
+    return signature, key_id
+
+
+def json_signature(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(signature, key id) of a JSON Feed tombstone."""
+    signature, key_id = raw.get("signature"), raw.get("key_id")
+    if not isinstance(signature, str) or not isinstance(key_id, str):
+        return None, None
+    if len(signature) > MAX_SIGNATURE or len(key_id) > MAX_KEY_ID:
+        return None, None
+    return signature, key_id
+
+
+def json_keys(raw: Any) -> tuple[KeyStatement, ...]:
+    if not isinstance(raw, list):
+        return ()
+    found = (read_statement(k) for k in raw[:MAX_KEYS] if isinstance(k, dict))
+    return tuple(s for s in found if s is not None)

@@ -123,24 +123,38 @@ def _deadline(seconds: float) -> Iterator[float]:
 # -- the SSRF guard: resolve, check, connect to the checked address ------------
 
 
+#: Ranges the standard library (Python 3.11) still calls global that are not
+#: reachable public hosts: IETF protocol assignments (bar the two anycast
+#: services), the deprecated 6to4 relay anycast, the local-use NAT64 prefix.
+_NOT_PUBLIC = tuple(
+    ipaddress.ip_network(net)
+    for net in ("192.0.0.0/24", "192.88.99.0/24", "64:ff9b:1::/48", "fec0::/10")
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_PUBLIC_EXCEPTIONS = frozenset(ipaddress.ip_address(a) for a in ("192.0.0.9", "192.0.0.10"))
+
+
 def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address."""
+    """True for a globally routable unicast address (``ipaddress``'s ``is_global``).
+
+    IPv4 inside IPv6 (mapped, 6to4, NAT64, Teredo) is judged by its IPv4
+    address; multicast and the ranges of :data:`_NOT_PUBLIC` are refused.
+    """
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour
-        if mapped is not None:
-            return is_public_address(str(mapped))
-    return ip.is_global and not (
-        ip.is_multicast
-        or ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public_address(str(embedded))
+        if ip.is_site_local:
+            return False
+    if ip.is_multicast or not ip.is_global:
+        return False
+    return ip in _PUBLIC_EXCEPTIONS or not any(ip in net for net in _NOT_PUBLIC)
 
 
 class _GuardedStream(httpcore.NetworkStream):

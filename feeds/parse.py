@@ -41,11 +41,13 @@ from urllib.parse import urljoin
 import feedparser
 from lxml import etree
 
+from feeds import extension as ext
 from feeds import html as html_policy
 from feeds.errors import FeedParseError
 from feeds.extension import AT_NS, ATOM_NS, FH_NS, RECORD, XML_NS, RecordError, read_record
 from feeds.extension import read_record_json as _read_record_json
 from feeds.types import ParsedEntry, ParsedFeed, Record, SourceInfo, Tombstone
+from feeds.urls import safe_url
 from feeds.websub import MAX_HUBS, json_hubs
 
 MAX_ENTRIES = 10_000
@@ -92,8 +94,7 @@ def _clip(text: str | None, limit: int) -> str:
 def _url(value: Any, base: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    absolute = urljoin(base, value.strip())
-    return absolute if len(absolute) <= MAX_URL else None
+    return safe_url(urljoin(base, value.strip()))
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -328,7 +329,8 @@ def _tombstone(element: etree._Element, url: str, problems: _Problems) -> Tombst
         return None
     by = element.find(f"{{{AT_NS}}}by")
     name = _clip(by.findtext(f"{A}name"), MAX_NAME) if by is not None else ""
-    return Tombstone(id=ref, when=when, by=name or None, link=_alternate(_links(element, url)))
+    link, (signature, key_id) = _alternate(_links(element, url)), ext.read_signature(element)
+    return Tombstone(ref, when, name or None, link, signature, key_id)
 
 
 def _parse_atom(root: etree._Element, url: str) -> ParsedFeed:
@@ -357,6 +359,7 @@ def _parse_atom(root: etree._Element, url: str) -> ParsedFeed:
         next_archive=_first(links, "next-archive"),
         problems=tuple(problems.items),
         hubs=tuple(href for href, _ in links.get("hub", []))[:MAX_HUBS],
+        keys=ext.read_keys(root),
     )
 
 
@@ -434,7 +437,8 @@ def _json_tombstone(raw: Any, problems: _Problems) -> Tombstone | None:
         problems.add("удалённая запись без id или when пропущена")
         return None
     by = _str(raw.get("by"), MAX_NAME) or None
-    return Tombstone(id=raw_id.strip(), when=when, by=by)
+    signature, key_id = ext.json_signature(raw)
+    return Tombstone(raw_id.strip(), when, by, None, signature, key_id)
 
 
 def _legacy_json_tombstone(item: dict[str, Any], problems: _Problems) -> Tombstone | None:
@@ -505,6 +509,7 @@ def _parse_json(body: bytes, url: str) -> ParsedFeed:
         current_url=_url(meta.get("current"), url),
         problems=tuple(problems.items),
         hubs=tuple(h for h in (_url(u, url) for u in json_hubs(doc.get("hubs"))) if h),
+        keys=ext.json_keys(meta.get("keys")),
     )
 
 

@@ -37,7 +37,18 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feeds.extension import AT_NS, FH_NS, NS, PREFIX, append_record, record_json, xml_safe
+from feeds.extension import (
+    AT_NS,
+    FH_NS,
+    NS,
+    PREFIX,
+    append_keys,
+    append_record,
+    append_signature,
+    record_json,
+    xml_safe,
+)
+from feeds.signing import KeyStatement, statement_json
 from feeds.types import FeedDocument, FeedItem, Outline
 
 ATOM_TYPE = "application/atom+xml"
@@ -87,6 +98,7 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
     def __init__(self) -> None:
         self.archive = False
         self.tombstones: list[FeedItem] = []
+        self.keys: tuple[KeyStatement, ...] = ()
 
     def extend_ns(self) -> dict[str, str]:
         namespaces = {PREFIX: NS}
@@ -109,6 +121,8 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
             # xmlns of Atom, so plain names here are Atom elements.
             by = sub(element, f"{{{AT_NS}}}by")
             sub(by, "name").text = xml_safe(author_name(_city_name(data)))
+            append_signature(element, data)
+        append_keys(feed, self.keys)
         return feed
 
 
@@ -196,6 +210,7 @@ def render_atom(doc: FeedDocument, *, stylesheet: str | None = None) -> bytes:
     if doc.next_archive_url:
         fg.link(href=doc.next_archive_url, rel="next-archive", type=ATOM_TYPE)
     fg.asdg.archive = doc.archive_page is not None
+    fg.asdg.keys = doc.keys
     for item in doc.items:
         if item.deleted:
             fg.asdg.tombstones.append(item)
@@ -218,8 +233,11 @@ def _stylesheet_pi(href: str) -> bytes:
 
 def _json_tombstone(item: FeedItem) -> dict[str, Any]:
     """One deletion in the feed-level ``_asdg.deleted`` list (never an item)."""
-    data = item.data
-    return {"id": data["id"], "when": _iso(item.at), "by": author_name(_city_name(data))}
+    data: Mapping[str, Any] = item.data
+    out = {"id": data["id"], "when": _iso(item.at), "by": author_name(_city_name(data))}
+    if data.get("signature") and data.get("key_id"):
+        out.update(signature=data["signature"], key_id=data["key_id"])
+    return out
 
 
 def _json_item(doc: FeedDocument, item: FeedItem) -> dict[str, Any]:
@@ -273,6 +291,8 @@ def json_dict(doc: FeedDocument) -> dict[str, Any]:
         meta["deleted"] = deleted
     if doc.hub_url:
         feed["hubs"] = [{"type": "WebSub", "url": doc.hub_url}]
+    if doc.keys:
+        meta["keys"] = [statement_json(k) for k in doc.keys]
     feed["_asdg"] = meta
     feed["items"] = [_json_item(doc, item) for item in doc.items if not item.deleted]
     return feed

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NotRequired, Required, TypedDict
 
+from feeds.signing import KeyStatement
+
 # -- records: what flows publish -> parse -> mirror ---------------------------
 
 
@@ -62,6 +64,9 @@ class Record(TypedDict, total=False):
     source: SourceData | None
     generic: bool
     content_html: str
+    #: The origin's signature (base64 Ed25519, feeds.signing) and its key's id.
+    signature: str | None
+    key_id: str | None
     # practice notes
     area: str | None
     achievements: str | None
@@ -91,6 +96,8 @@ class TombstoneData(TypedDict, total=False):
     url: str | None
     origin: str
     source: SourceData | None
+    signature: str | None
+    key_id: str | None
 
 
 # -- publishing ---------------------------------------------------------------
@@ -133,6 +140,8 @@ class FeedDocument:
     #: The WebSub hub that pushes this document's changes (subscription documents only).
     hub_url: str | None = None
     generator: str = "ASDG practice exchange"
+    #: The publishing site's public key(s) (origin authenticity).
+    keys: tuple[KeyStatement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,9 @@ class Tombstone:
     when: datetime
     by: str | None = None
     link: str | None = None
+    #: The origin's signature over :func:`feeds.signing.canonical_tombstone`, and its key id.
+    signature: str | None = None
+    key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,3 +225,5 @@ class ParsedFeed:
     problems: tuple[str, ...] = ()
     #: WebSub hubs the document advertises (Atom/RSS rel="hub", JSON Feed ``hubs``).
     hubs: tuple[str, ...] = ()
+    #: Key statements the document makes (its site's public keys).
+    keys: tuple[KeyStatement, ...] = ()

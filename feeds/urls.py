@@ -19,6 +19,26 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in DEFAULT_PORTS and bool(parts.hostname)
 
 
+#: Longest URL stored from remote input.
+MAX_URL = 2000
+_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f\ud800-\udfff]")
+
+
+def safe_url(url: object) -> str | None:
+    """``url`` when it is an absolute http(s) URL a page may link to, else None.
+
+    Remote input (entry links, ``asdg:url``, source links, a feed's home page,
+    OPML ``htmlUrl``) is stored only through this: ``javascript:``, ``data:``
+    and every other scheme, relative URLs, control characters, spaces and
+    overlong URLs are dropped.
+    """
+    if not isinstance(url, str) or not url or len(url) > MAX_URL:
+        return None
+    if _UNSAFE_URL.search(url) or not is_http_url(url):
+        return None
+    return url
+
+
 def origin_of(url: str | None) -> str | None:
     """``scheme://host[:port]`` of an http(s) URL, lowercase, default port left out.
 

@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "http://127.0.0.1:5000",
     "INSTANCE_NAME": "Обмен опытом АСДГ",
     # Mirroring (see feeds/): untrusted input is bounded in size and time.
+    #: The instance's Ed25519 signing keys (made on first start); "" = instance/signing-keys.json.
+    "SIGNING_KEY_PATH": "",
     "MIRROR_ALLOW_PRIVATE_ADDRESSES": False,
     "MIRROR_MAX_FEED_BYTES": 10 * 1024 * 1024,
     "MIRROR_TIMEOUT": 20.0,
@@ -43,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "MIRROR_PER_HOST": 2,
     "MIRROR_MAX_ARCHIVE_PAGES": 1000,
     "MIRROR_LEASE": 900.0,
+    #: Entries (and tombstones) a backfill stores per transaction: short write locks.
+    "MIRROR_BATCH_ENTRIES": 250,
     # Publishing
     "FEED_PAGE_SIZE": 50,
     "FEED_CACHE_BYTES": 64 * 1024 * 1024,

@@ -24,29 +24,48 @@ import builtins
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+# The bounds live in feeds.bounds (the mirror checks remote records with them); re-exported.
+from feeds.bounds import (
+    DATE_MAX as DATE_MAX,
+)
+from feeds.bounds import (
+    DATE_MIN as DATE_MIN,
+)
+from feeds.bounds import (
+    MAX_TAGS as MAX_TAGS,
+)
+from feeds.bounds import (
+    MAX_TOPICS as MAX_TOPICS,
+)
+from feeds.bounds import (
+    PARTICIPANTS_MAX as PARTICIPANTS_MAX,
+)
+from feeds.bounds import (
+    TAG_MAX as TAG_MAX,
+)
+from feeds.bounds import (
+    TEXT_MAX as TEXT_MAX,
+)
+from feeds.bounds import (
+    TIMESTAMP_MIN_YEAR as TIMESTAMP_MIN_YEAR,
+)
+from feeds.bounds import (
+    YEAR_MAX as YEAR_MAX,
+)
+from feeds.bounds import (
+    YEAR_MIN as YEAR_MIN,
+)
+from feeds.bounds import (
+    timestamp_max as timestamp_max,
+)
 from service.vocab import TOPIC_CODES, Choice, EventFormat, EventLevel, EventStage, Kind
 
-#: Longest Markdown text, in characters.
-TEXT_MAX = 100_000
-#: Years a record may speak of (a practice note's reporting year, an event's year).
-YEAR_MIN, YEAR_MAX = 1990, 2100
-#: Event dates: the same range as years.
-DATE_MIN, DATE_MAX = date(YEAR_MIN, 1, 1), date(YEAR_MAX, 12, 31)
-#: Publication times (``published``/``updated``) are never before this year, nor after tomorrow.
-TIMESTAMP_MIN_YEAR = YEAR_MIN
-PARTICIPANTS_MAX = 10_000_000
 #: The largest local number (of an entry, subscription, token): the id columns are 32-bit
 #: integers on PostgreSQL; a larger number names nothing (404).
 ID_MAX = 2**31 - 1
-MAX_TOPICS, MAX_TAGS, TAG_MAX = 30, 30, 60
-
-
-def timestamp_max(today: date) -> date:
-    """The latest day a publication time may name: tomorrow (clocks differ a little)."""
-    return today + timedelta(days=1)
 
 
 class FieldType(enum.StrEnum):

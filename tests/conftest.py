@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,8 @@ def base_config(database_url: str, tmp: Path) -> dict[str, Any]:
         "FEED_AUTHORITY": "test.example",
         "BASE_URL": "http://test.example",
         "WTF_CSRF_ENABLED": False,
+        # Every test instance has keys of its own (a temporary directory when none is given).
+        "SIGNING_KEY_PATH": str(Path(tmp or tempfile.mkdtemp(prefix="asdg-keys-")) / "keys.json"),
     }
 
 
@@ -214,3 +219,32 @@ def event_body(**over: Any) -> dict[str, Any]:
     }
     body.update(over)
     return body
+
+
+@contextmanager
+def running_worker(app: Flask, idle: float = 0.2) -> Iterator[None]:
+    """The mirror worker of ``mirror run`` (polls on schedule) in a thread, while inside."""
+    from service.mirror import subscriptions
+
+    stop = threading.Event()
+
+    def polls() -> None:
+        with app.app_context():
+            subscriptions.run_forever(stop=stop, idle=idle)
+
+    thread = threading.Thread(target=polls, name="test-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """A feed server on 127.0.0.1 (``tests.feedserver.FeedServer``): hostile feeds on demand."""
+    from tests.feedserver import FeedServer
+
+    with FeedServer() as s:
+        yield s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -56,3 +57,10 @@ def pg_clone(template: str, name: str) -> str:
     return base.set(drivername="postgresql+psycopg", database=name).render_as_string(
         hide_password=False
     )
+
+
+def instance_database(backend: str, prefix: str, name: str, tmp_path: Path) -> str:
+    """The database of test instance ``name``: a SQLite file, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+    return pg_database(f"{prefix}_{name}_{os.environ.get('TEST_DB_SUFFIX', '')}main")

@@ -5,7 +5,6 @@ A publishes; B subscribes to A; C subscribes to B's network feed and to A.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from service.http.api.schemas import EventInSchema, PracticeInSchema
 from service.mirror import subscriptions
 from service.store.models import City, Entry, EntryChange, Subscription, db
 from tests.conftest import event_body, practice_body
-from tests.dbutil import pg_base_url, pg_database
+from tests.dbutil import instance_database, pg_base_url
 from tests.feedserver import Instance
 
 pytestmark = pytest.mark.federation
@@ -26,13 +25,11 @@ pytestmark = pytest.mark.federation
 HISTORY = 500
 PAGE = 50
 #: Differ on purpose between an entry and its copies.
-PROVENANCE = {"origin", "source", "local_id"}
+PROVENANCE = {"origin", "source", "local_id", "signature", "key_id"}
 
 
 def database(backend: str, name: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
-    return pg_database(f"asdg_fed_{name}_{os.environ.get('TEST_DB_SUFFIX', '')}main")
+    return instance_database(backend, "asdg_fed", name, tmp_path)
 
 
 @pytest.fixture(params=["sqlite"] + (["postgresql"] if pg_base_url() else []))

@@ -21,7 +21,7 @@ from tests.conftest import Api, event_body, practice_body
 KINDS = sorted(FIELDS)
 #: What every record carries besides the catalogue's fields.
 ENVELOPE = {"id", "kind", "city", "topics", "tags", "status", "published", "updated", "url",
-            "origin", "source", "generic"}  # fmt: skip
+            "origin", "source", "generic", "signature", "key_id"}  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -10,8 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from tests.conftest import Api, practice_body
+from tests.conftest import Api, practice_body, running_worker
 from tests.feedserver import Instance, sqlite_instance
+from tests.websubtools import eventually
 
 SUBS = "/api/v1/subscriptions"
 
@@ -47,10 +48,13 @@ def test_subscribe_list_poll_delete(
     assert sub["entries_mirrored"] == 0 and sub["backfilled"] is False
 
     polled = api.post(f"{SUBS}/{sub['id']}/poll", None, operator)
-    assert polled.status_code == 200, polled.json
-    assert polled.json["status"] == "ok" and polled.json["new"] == 2
-
+    assert polled.status_code == 202, polled.json
+    assert polled.json["poll_requested"] and polled.json["entries_mirrored"] == 0
+    with running_worker(mirror):  # `mirror run` does the poll
+        done = eventually(lambda: api.get(SUBS, operator).json[0]["poll_requested"] is None)
+    assert done
     listed = api.get(SUBS, operator).json
+    assert "новых записей 2" in listed[0]["poll_progress"]
     assert [s["id"] for s in listed] == [sub["id"]]
     assert listed[0]["entries_mirrored"] == 2 and listed[0]["last_success"]
     mirrored = api.get("/api/v1/practices", origin="mirror").json
@@ -107,17 +111,22 @@ def test_unknown_subscription_is_404(api: Api, operator: str) -> None:
     assert api.delete(f"{SUBS}/x", operator).status_code == 404
 
 
-def test_poll_of_a_feed_being_polled_is_409(
-    api: Api, mirror: Flask, source: Instance, operator: str
+def test_poll_now_of_a_stopped_feed_answers_at_once_and_the_worker_polls_it(
+    api: Api, mirror: Flask, source: Instance, operator: str, runner: FlaskCliRunner
 ) -> None:
-    from datetime import timedelta
-
-    from service.mirror.claims import claim
+    from service.store.models import Subscription, db
 
     sub = api.post(SUBS, {"url": source.url("/feeds/all.atom")}, operator).json
-    with mirror.app_context():
-        assert claim(sub["id"], "another-worker", timedelta(minutes=1))
-    assert api.post(f"{SUBS}/{sub['id']}/poll", None, operator).status_code == 409
+    with mirror.app_context():  # stopped (410) and not due: only "poll now" brings it back
+        row = db.session.get(Subscription, sub["id"])
+        row.state, row.next_poll = "gone", row.next_poll.replace(year=2100)
+        db.session.commit()
+    assert json.loads(runner.invoke(args=["mirror", "poll", "--json"]).output)["feeds"] == 0
+    assert api.post(f"{SUBS}/{sub['id']}/poll", None, operator).status_code == 202
+    summary = json.loads(runner.invoke(args=["mirror", "poll", "--json"]).output)
+    assert summary["feeds"] == 1 and summary["new"] == 2
+    (after,) = api.get(SUBS, operator).json
+    assert after["state"] == "active" and after["poll_requested"] is None
 
 
 def test_openapi_documents_the_endpoints(api: Api) -> None:

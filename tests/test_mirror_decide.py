@@ -26,9 +26,15 @@ def version(uid: str, minutes: int, city: str = "irkutsk", origin: str = A) -> V
 
 
 def stored(
-    uid: str, minutes: int, city: str = "irkutsk", *, local: bool = False, sub: int | None = 1
+    uid: str,
+    minutes: int,
+    city: str = "irkutsk",
+    *,
+    local: bool = False,
+    sub: int | None = 1,
+    signed: bool = False,
 ) -> Stored:
-    return Stored(uid, t(minutes), local, city, sub)
+    return Stored(uid, t(minutes), local, city, sub, signed)
 
 
 def run(versions=(), removals=(), *, have=(), deleted=None, origin=A, sub=1, cities=None) -> Plan:
@@ -70,9 +76,24 @@ def test_same_entry_from_two_paths_is_stored_once() -> None:
     assert second.insert == second.update == () and second.skipped == 1
 
 
-def test_tombstone_deletes_a_mirrored_entry_from_its_site() -> None:
-    plan = run(removals=[Removal("x", t(20))], have=[stored("x", 10, sub=7)])
-    assert plan.delete == (Removal("x", t(20)),)
+def test_signed_tombstone_of_the_entrys_site_deletes_whoever_relays_it() -> None:
+    plan = run(removals=[Removal("x", t(20), A)], have=[stored("x", 10, sub=7, signed=True)])
+    assert plan.delete == (Removal("x", t(20), A),)
+
+
+def test_unsigned_tombstone_never_deletes_a_signed_entry() -> None:
+    plan = run(removals=[Removal("x", t(20))], have=[stored("x", 10, sub=1, signed=True)])
+    assert plan.delete == () and plan.skipped == 1
+
+
+def test_unsigned_version_never_replaces_a_signed_entry() -> None:
+    plan = run([version("x", 20)], have=[stored("x", 10, signed=True)])
+    assert plan.update == () and [r.reason for r in plan.refused] == [Refusal.UNSIGNED]
+
+
+def test_generic_entry_of_another_feed_is_left_alone() -> None:
+    plan = run([version("x", 20)], have=[stored("x", 10, sub=2)], sub=1)
+    assert plan.update == plan.refused == () and plan.skipped == 1
 
 
 def test_tombstone_from_the_delivering_relay_deletes() -> None:

@@ -21,7 +21,7 @@ from tests.conftest import event_body, practice_body
 from tests.feedserver import FeedServer, Instance, sqlite_instance
 
 #: Fields that differ on purpose between an entry and its mirrored copy.
-PROVENANCE = {"origin", "source"}
+PROVENANCE = {"origin", "source", "signature", "key_id"}
 
 
 @pytest.fixture

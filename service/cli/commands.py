@@ -18,6 +18,7 @@ from service import accounts as auth
 from service import cities
 from service.cli.errors import friendly_errors
 from service.cli.mirror import COMMANDS as MIRROR_COMMANDS
+from service.cli.network import NETWORK_COMMANDS
 from service.entries.service import get_city
 from service.errors import QuestionnaireError
 from service.questionnaire import collection, importer
@@ -201,5 +202,5 @@ def practice_import_collection(files: tuple[Path, ...], create_cities: bool, pub
 
 def init_app(app: Flask) -> None:
     for command in (init_db_command, demo_command, city_cli, token_cli, admin_cli, practice_cli,
-                    *MIRROR_COMMANDS):  # fmt: skip
+                    *MIRROR_COMMANDS, *NETWORK_COMMANDS):  # fmt: skip
         app.cli.add_command(command)

@@ -121,16 +121,22 @@ def snapshot(entry: Entry, *, content_html: str | None = None) -> Record:
         if entry.is_generic:
             data["generic"] = True
             data["content_html"] = entry.content_html
+        if entry.signature:  # the origin's, republished unchanged
+            data["signature"], data["key_id"] = entry.signature, entry.key_id
     data["content_html"] = content_html if content_html is not None else entry_html(data)
     return cast(Record, data)
 
 
-def tombstone_data(entry: Entry) -> TombstoneData:
-    """What a tombstone in the change log says about the deleted entry."""
+def tombstone_data(entry: Entry, signature: tuple[str, str] | None = None) -> TombstoneData:
+    """What a tombstone in the change log says about the deleted entry.
+
+    ``signature``: (signature, key id) of a mirrored deletion, as its origin
+    signed it; republished unchanged.
+    """
     source: SourceData | None = None
     if entry.origin == Origin.MIRROR:
         source = {"id": entry.source_id, "title": entry.source_title, "url": entry.source_url}
-    return {
+    data: TombstoneData = {
         "id": entry.uid,
         "kind": entry.kind,
         "city": {"slug": entry.city.slug, "name": entry.city.name},
@@ -138,6 +144,9 @@ def tombstone_data(entry: Entry) -> TombstoneData:
         "origin": entry.origin,
         "source": source,
     }
+    if signature is not None:
+        data["signature"], data["key_id"] = signature
+    return data
 
 
 def change_row(
@@ -162,9 +171,12 @@ def version_row(entry: Entry, *, content_html: str | None = None) -> ChangeValue
     return change_row(entry, deleted=False, at=entry.updated, data=data)
 
 
-def tombstone_row(entry: Entry, when: datetime | None = None) -> ChangeValues:
+def tombstone_row(
+    entry: Entry, when: datetime | None = None, signature: tuple[str, str] | None = None
+) -> ChangeValues:
     """The row that announces the entry's deletion (RFC 6721)."""
-    return change_row(entry, deleted=True, at=when or utcnow(), data=tombstone_data(entry))
+    data = tombstone_data(entry, signature)
+    return change_row(entry, deleted=True, at=when or utcnow(), data=data)
 
 
 def record_change(entry: Entry) -> None:

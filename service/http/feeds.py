@@ -53,6 +53,7 @@ from service.entries.feedlog import EPOCH, FeedQuery, LogPage, LogState
 from service.errors import BadRequestError, NotFoundError
 from service.push.settings import HUB_PATH
 from service.store.models import City, db
+from service.trust.keys import signed, statements
 from service.vocab import TOPIC_CODES, TOPICS, Kind
 
 bp = Blueprint("feeds", __name__)
@@ -200,7 +201,10 @@ def build_document(req: FeedRequest, state: LogState, page: LogPage) -> FeedDocu
         current_url=feed_url(query, fmt),
         home_url=_home_url(query),
         updated=max((row.at for row in page.rows), default=EPOCH),
-        items=tuple(FeedItem(row.data, row.deleted, row.at) for row in reversed(rows)),
+        items=tuple(
+            FeedItem(signed(row.data, deleted=row.deleted, at=row.at), row.deleted, row.at)
+            for row in reversed(rows)
+        ),
         archive_page=page.number,
         prev_archive_url=feed_url(query, fmt, page.prev_page) if page.prev_page else None,
         next_archive_url=feed_url(query, fmt, page.next_page) if page.next_page else None,
@@ -211,6 +215,7 @@ def build_document(req: FeedRequest, state: LogState, page: LogPage) -> FeedDocu
         topic_names=TOPIC_NAMES,
         topic_scheme=f"{current_app.config['BASE_URL']}/topics/",
         hub_url=hub_url() if page.number is None else None,
+        keys=statements(),
     )
 
 

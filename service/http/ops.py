@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import service.metrics as metrics
 from service.store.models import db
+from service.trust import keys
 
 log = logging.getLogger(__name__)
 
@@ -65,3 +66,11 @@ def prometheus_metrics() -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+
+@bp.route("/.well-known/asdg.json")
+def well_known() -> Response:
+    """This instance's public signing keys (origin authenticity): site, key ids, rotations."""
+    response = jsonify(keys.well_known())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -37,6 +37,8 @@ class Claim:
     last_modified: str | None
     backfilled: bool
     failures: int
+    #: The last archive page a backfill under way has stored (it resumes after it).
+    backfill_cursor: str | None = None
 
 
 CLAIM_COLUMNS = (
@@ -46,6 +48,7 @@ CLAIM_COLUMNS = (
     Subscription.last_modified,
     Subscription.backfilled,
     Subscription.failures,
+    Subscription.backfill_cursor,
 )
 
 
@@ -60,7 +63,11 @@ def _claim_statement(dialect: str) -> Any:
         table,
         dialect,
         wanted=[
-            or_(table.c.state != SubscriptionState.GONE, bindparam("c_all")),
+            or_(
+                table.c.state != SubscriptionState.GONE,
+                table.c.poll_requested.is_not(None),
+                bindparam("c_all"),
+            ),
             table.c.next_poll <= bindparam("c_due_by"),
         ],
         order_by=[table.c.next_poll, table.c.id],
@@ -145,10 +152,13 @@ def renew(sub_id: int, worker: str, lease: timedelta) -> bool:
 def count_due(due_by: datetime) -> tuple[int, int]:
     """(due, not due) by ``due_by``, of the subscriptions still polled (not 410)."""
     due = Subscription.next_poll <= due_by
+    polled = or_(
+        Subscription.state != SubscriptionState.GONE, Subscription.poll_requested.is_not(None)
+    )
     row = db.session.execute(
         select(
             func.count(Subscription.id).filter(due), func.count(Subscription.id).filter(~due)
-        ).where(Subscription.state != SubscriptionState.GONE)
+        ).where(polled)
     ).one()
     db.session.rollback()
     return int(row[0] or 0), int(row[1] or 0)
@@ -164,7 +174,12 @@ def seconds_until_due(cap: float) -> float:
     """How long until the next subscription comes due (at most ``cap``)."""
     due = db.session.scalar(
         select(Subscription.next_poll)
-        .where(Subscription.state != SubscriptionState.GONE)
+        .where(
+            or_(
+                Subscription.state != SubscriptionState.GONE,
+                Subscription.poll_requested.is_not(None),
+            )
+        )
         .order_by(Subscription.next_poll)
         .limit(1)
     )

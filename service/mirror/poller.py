@@ -22,14 +22,17 @@ from feeds.errors import FeedsError, FetchError
 from feeds.fetch import Fetched, Fetcher
 from feeds.parse import parse_feed
 from feeds.types import ParsedFeed
+from feeds.urls import origin_of
 from service.errors import FeedError
 from service.mirror.claims import Claim, renew
-from service.mirror.records import Head, Page
+from service.mirror.records import Head, Page, unknown_keys
 from service.mirror.results import INTERRUPTED, PollResult, internal_error
 from service.mirror.settings import settings
 from service.mirror.state import page_is_known
 from service.mirror.store import Writer
 from service.store.models import db
+from service.trust import pins
+from service.trust.pins import KeyRing
 from service.vocab import PollStatus
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,10 @@ class Work:
     head: Head | None = None
     pages: list[Page] = field(default_factory=list)
     error: Exception | None = None
+    #: When the lease was last renewed (long archive walks renew it).
+    renewed: float = 0.0
+    #: The pinned keys this poll verifies signatures with (loaded once).
+    keys: KeyRing = field(default_factory=KeyRing)
 
     @classmethod
     def start(cls, claim: Claim) -> Work:
@@ -95,7 +102,9 @@ class Poller:
         self.fetcher = fetcher
         self.worker = worker
         self.settings = settings(app)
-        self.writer = Writer(worker, self.settings.policy, self.settings.push_policy)
+        self.writer = Writer(
+            worker, self.settings.policy, self.settings.push_policy, lease=self.settings.lease
+        )
 
     def poll(self, claim: Claim) -> PollResult:
         """Poll one claimed subscription, start to end; never raises for feed trouble."""
@@ -129,6 +138,8 @@ class Poller:
             first = Page(answer.url, self._parse(answer))
             work.pages.append(first)
             work.result.pages = 1
+            self._learn_keys(work, first)
+            self._look_up_keys(work, [first])
             if first.feed.prev_archive and not (
                 claim.backfilled and page_is_known(first, claim.id)
             ):
@@ -160,31 +171,85 @@ class Poller:
         return parse_feed(fetched.body, url=fetched.url, content_type=fetched.content_type)
 
     def _walk(self, work: Work) -> None:
-        """Follow prev-archive back to the start (first poll) or to a known page.
+        """Read the archive pages the mirror lacks and store them, oldest first, in batches.
 
-        Archive documents never change, so a mirror that has read the history
-        only reads further back when the head moved past pages it has not
-        seen (more than a page of changes between two polls).
+        First the walk back along ``prev-archive`` (JSON: ``next_url``): to the
+        start of the history on a first poll, to the page a backfill under way
+        stored last (its cursor), or to a page already known (archives never
+        change). Only the pages' addresses are kept, and the contents of the
+        newest few (one batch's worth). Then the pages are stored oldest first,
+        about ``MIRROR_BATCH_ENTRIES`` entries per transaction with the cursor,
+        so memory stays bounded, no write lock is held long, and a backfill
+        killed at any point resumes where it stopped (:meth:`Writer.store_archives`).
+        The head is stored last, by :meth:`finish`.
         """
-        pages, result = work.pages, work.result
-        seen = {pages[0].url}
-        renewed = time.monotonic()
-        lease = self.settings.lease.total_seconds()
-        while (link := pages[-1].feed.prev_archive) is not None:
-            if link in seen:
-                return
-            if len(pages) > self.settings.max_pages:
-                log.warning("archive walk of %s stopped at %d pages", result.url, len(pages) - 1)
-                return
+        found = self._archive_links(work)
+        batch: list[Page] = []
+        size = 0
+        for link, page in reversed(found):
+            batch.append(page or self._archive_page(link))
+            size += len(batch[-1].feed.entries) + len(batch[-1].feed.tombstones)
+            if size >= self.settings.batch_entries:
+                self._store_archives(work, batch)
+                batch, size = [], 0
+        if batch:
+            self._store_archives(work, batch)
+
+    def _learn_keys(self, work: Work, head: Page) -> None:
+        """Pin the keys the subscribed site states in its feed: first use, or a rotation."""
+        site = origin_of(head.url)
+        if site and head.feed.keys:
+            pins.commit_learned(
+                pins.learn(site, head.feed.keys, via="subscription", subscription_id=work.claim.id)
+            )
+            work.keys.forget_unknown()
+
+    def _look_up_keys(self, work: Work, pages: list[Page]) -> None:
+        """Fetch the well-known keys of sites that relayed records name, when not pinned yet."""
+        wanted = unknown_keys(pages, work.keys)
+        work.keys.load(wanted)
+        missing = {k: site for k, site in wanted.items() if work.keys.get(k) is None}
+        if missing:
+            work.keys.look_up(self.fetcher, missing, work.claim.id)
+        db.session.rollback()
+
+    def _store_archives(self, work: Work, pages: list[Page]) -> None:
+        self._look_up_keys(work, pages)
+        self.writer.store_archives(work.result, work.pages[0].feed, pages, pages[-1].url, work.keys)
+        work.renewed = time.monotonic()
+
+    def _archive_links(self, work: Work) -> list[tuple[str, Page | None]]:
+        """The archive pages to read, newest first: (URL, the page when kept in memory)."""
+        result, claim = work.result, work.claim
+        page = work.pages[0]
+        seen = {page.url}
+        found: list[tuple[str, Page | None]] = []
+        kept = 0
+        work.renewed = time.monotonic()
+        while (link := page.feed.prev_archive) is not None:
+            if link in seen or link == claim.backfill_cursor:
+                break
+            if len(found) >= self.settings.max_pages:
+                log.warning("archive walk of %s stopped at %d pages", result.url, len(found))
+                break
             seen.add(link)
-            if time.monotonic() - renewed > lease / 3:
-                renew(result.subscription_id, self.worker, self.settings.lease)
-                renewed = time.monotonic()
+            self._renew(work)
             page = self._archive_page(link)
-            pages.append(page)
             result.pages += 1
-            if work.claim.backfilled and page_is_known(page, result.subscription_id):
-                return
+            size = len(page.feed.entries) + len(page.feed.tombstones)
+            keep = kept + size <= self.settings.batch_entries
+            kept += size if keep else 0
+            found.append((link, page if keep else None))
+            if claim.backfilled and page_is_known(page, result.subscription_id):
+                break
+        return found
+
+    def _renew(self, work: Work) -> None:
+        lease = self.settings.lease
+        if time.monotonic() - work.renewed > lease.total_seconds() / 3:
+            if not renew(work.result.subscription_id, self.worker, lease):
+                raise FeedError("Опрос передан другому процессу", field="id")
+            work.renewed = time.monotonic()
 
     def _archive_page(self, link: str) -> Page:
         try:
@@ -215,7 +280,7 @@ class Poller:
     def _store(self, work: Work) -> None:
         try:
             assert work.head is not None
-            self.writer.store(work.result, work.head, work.pages)
+            self.writer.store(work.result, work.head, work.pages, work.keys)
         except FeedError as error:
             work.error = error
         except Exception as error:  # a bug or an outage: logged and recorded

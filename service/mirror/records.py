@@ -1,7 +1,7 @@
 """The boundary where remote data comes in: what a fetched feed brings, checked.
 
-:func:`load_record` checks a record of our extension as another instance
-published it; an entry of an ordinary feed becomes a generic note of the
+:func:`service.mirror.checks.load_record` checks a record of our extension
+as another instance published it; an entry of an ordinary feed becomes a generic note of the
 feed's city (:func:`feed_city`). :func:`collect` turns the pages read in one
 poll (:class:`Page`) into the :class:`Batch` of versions and tombstones that
 :func:`feeds.decide.decide` judges; :class:`Head` is what the answer for the
@@ -10,88 +10,32 @@ subscription document said besides its body.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from feeds import bounds
 from feeds.decide import Removal, Version
-from feeds.types import ParsedEntry, ParsedFeed, SourceInfo
-from feeds.urls import host_of, origin_of, slug_from_host
-from service.cities import SLUG
-from service.fields import DATE_MAX, DATE_MIN, YEAR_MAX, YEAR_MIN
-from service.vocab import EventFormat, EventLevel, EventStage, Kind
+from feeds.types import ParsedEntry, ParsedFeed, SourceInfo, Tombstone
+from feeds.urls import host_of, origin_of, safe_url, slug_from_host
+from service.mirror.checks import (
+    UNKNOWN_KEY,
+    Links,
+    RecordError,
+    check,
+    check_text,
+    check_time,
+    load_record,
+    record_signer,
+    tombstone_signer,
+)
+from service.trust.pins import KeyRing
+from service.vocab import Kind
 
 GENERIC_TITLE = "Без названия"
-MAX_TAGS, MAX_TAG = 30, 60
-
-
-class RecordError(ValueError):
-    """A mirrored record with a field this instance cannot store; ``field`` names it."""
-
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
-        self.field = field
-
-
-def _when(
-    data: dict[str, Any], name: str, parse: Callable[[Any], Any], *, required: bool = False
-) -> Any:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    try:
-        parsed = parse(value)
-    except (TypeError, ValueError):
-        raise RecordError(name) from None
-    if isinstance(parsed, datetime) and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-def _check(ok: bool, name: str) -> None:
-    if not ok:
-        raise RecordError(name)
-
-
-def load_record(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A record of our extension, as another instance published it, ready to store.
-
-    :mod:`feeds.extension` has checked the shape, the types and the lengths
-    already; this checks what storing needs on top (dates, the city slug, the
-    choices of ``format`` and ``level``, number ranges) and parses the dates.
-    It runs for every mirrored entry (a backfill is thousands), so it is a few
-    plain checks rather than a marshmallow schema, which cost ~110 us per
-    record, a tenth of mirroring one (``bench/mirror_bench.py``).
-    """
-    data = dict(raw)
-    city = data.get("city") or {}
-    _check(data.get("kind") in (Kind.PRACTICE, Kind.EVENT), "kind")
-    _check(bool(data.get("id")) and bool(data.get("title")), "title")
-    _check(bool(SLUG.match(city.get("slug") or "")), "city.slug")
-    _check(bool(city.get("name")), "city.name")
-    for name, limit in (("latitude", 90), ("longitude", 180)):
-        value = city.get(name)
-        _check(value is None or -limit <= value <= limit, f"city.{name}")
-    data["city"] = {
-        key: city.get(key) for key in ("slug", "name", "region", "latitude", "longitude")
-    }
-    # The same ranges as own entries (service.fields): one home for the bounds.
-    _check(data.get("year") is None or YEAR_MIN <= data["year"] <= YEAR_MAX, "year")
-    _check(data.get("participants") is None or data["participants"] >= 0, "participants")
-    _check(data.get("format") in (None, *EventFormat.values()), "format")
-    _check(data.get("level") in (None, *EventLevel.values()), "level")
-    _check(data.get("stage") in (None, *EventStage.values()), "stage")
-    _check(data.get("month") is None or 1 <= data["month"] <= 12, "month")
-    data["updated"] = _when(data, "updated", datetime.fromisoformat, required=True)
-    data["published"] = _when(data, "published", datetime.fromisoformat)
-    data["starts_on"] = _when(data, "starts_on", date.fromisoformat)
-    data["ends_on"] = _when(data, "ends_on", date.fromisoformat)
-    for name in ("starts_on", "ends_on"):
-        _check(data[name] is None or DATE_MIN <= data[name] <= DATE_MAX, name)
-    data["topics"] = data.get("topics") or []
-    data["tags"] = data.get("tags") or []
-    return data
+#: Reasons kept per batch (the count is exact).
+MAX_PROBLEMS = 100
 
 
 @dataclass(frozen=True)
@@ -108,12 +52,13 @@ class Head:
     link: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Incoming:
     """What the store writes for one version: the record's fields and provenance."""
 
     data: dict[str, Any]
-    source: SourceInfo
+    #: The feed it was copied from (a relayed record's ``atom:source``, else the delivering feed).
+    source: SourceInfo | None
     link: str | None
 
 
@@ -129,25 +74,37 @@ class Page:
 class Batch:
     versions: list[Version] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
+    #: Reasons of entries and tombstones refused (and parse problems), one per item.
     problems: list[str] = field(default_factory=list)
+    #: Entries and tombstones refused by the checks here (not counting parse problems).
+    refused: int = 0
+    #: Links dropped because they were not absolute http(s) URLs.
+    links_dropped: int = 0
+    #: Signed records and tombstones whose key is not known yet: they wait for a later poll.
+    waiting: int = 0
+
+    def refuse(self, text: str) -> None:
+        self.refused += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(text[:500])
 
 
 def _generic_data(entry: ParsedEntry, city: dict[str, Any]) -> dict[str, Any]:
     """An entry of an ordinary feed as a generic note of the feed's city."""
     when = entry.published or entry.updated
-    tags = [t.strip()[:MAX_TAG] for t in entry.categories if t.strip()][:MAX_TAGS]
+    tags = [t.strip()[: bounds.TAG_MAX] for t in entry.categories if t.strip()]
     return {
         "id": entry.id,
         "kind": Kind.PRACTICE.value,
         "title": entry.title or GENERIC_TITLE,
         "city": city,
         "topics": [],
-        "tags": tags,
+        "tags": tags[: bounds.MAX_TAGS],
         "year": when.year,
         "summary": entry.summary,
         "published": entry.published,
         "updated": entry.updated,
-        "url": entry.link,
+        "url": safe_url(entry.link),
         "generic": True,
         "content_html": entry.content_html,
     }
@@ -156,7 +113,7 @@ def _generic_data(entry: ParsedEntry, city: dict[str, Any]) -> dict[str, Any]:
 def feed_city(head: ParsedFeed, url: str) -> dict[str, Any]:
     """The city that stands for an ordinary (non-ASDG) feed: named after the feed, per site."""
     host = host_of(head.site_url or url) or host_of(url)
-    name = (head.title or host or "Лента")[:200]
+    name = (bounds.BAD_TEXT.sub("", head.title) or host or "Лента")[:200]
     return {
         "slug": slug_from_host(head.site_url or url),
         "name": name,
@@ -166,50 +123,135 @@ def feed_city(head: ParsedFeed, url: str) -> dict[str, Any]:
     }
 
 
-def _claimed_origin(source: SourceInfo | None, data: dict[str, Any], page_origin: str) -> str:
-    """The site a version comes from: the page's, or for a relayed copy, its source's."""
-    if source is None:
-        return page_origin
-    return (
-        origin_of(source.url) or origin_of(source.id) or origin_of(data.get("url")) or page_origin
-    )
-
-
-def _relayed(entry: ParsedEntry) -> SourceInfo | None:
+def _relayed(entry: ParsedEntry, data: Mapping[str, Any]) -> SourceInfo | None:
     """The feed a relayed entry names as its source: ``atom:source``, else our record's."""
-    named = entry.record.get("source") if entry.record is not None else None
+    named = data.get("source") if entry.record is not None else None
     if entry.source is None and isinstance(named, dict):
         return SourceInfo(id=named.get("id"), title=named.get("title"), url=named.get("url"))
     return entry.source
 
 
-def collect(pages: list[Page], sub_url: str) -> Batch:
-    """Every version and tombstone of a batch, as :func:`feeds.decide.decide` wants them."""
-    head = pages[0].feed
-    own_source = SourceInfo(id=head.feed_id, title=head.title or None, url=head.self_url or sub_url)
-    ours = any(e.record is not None for p in pages for e in p.feed.entries)
+def _name(uid: str) -> str:
+    """An id as a refusal reason shows it: printable, bounded."""
+    return ascii(uid)[1:-1][:200] if bounds.bad_text(uid) else uid[:200]
+
+
+def _load(
+    entry: ParsedEntry, generic_city: dict[str, Any], now: datetime, links: Links
+) -> dict[str, Any]:
+    """The data of one entry (our record, else a generic note), checked; raises RecordError."""
+    check(not bounds.bad_text(entry.id), "id", "недопустимый символ в поле")
+    if entry.record is not None:
+        return load_record(entry.record, now, links)
+    data = _generic_data(entry, generic_city)
+    check_text(data)
+    check_time(entry.updated, "updated", now)
+    check_time(entry.published, "published", now)
+    return data
+
+
+def collect(
+    pages: list[Page], sub_url: str, head: ParsedFeed | None = None, keys: KeyRing | None = None
+) -> Batch:
+    """Every version and tombstone of a batch, as :func:`feeds.decide.decide` wants them.
+
+    ``head`` is the subscription document (default: the first page), which
+    names the feed and its city for generic entries. A signed record or
+    tombstone is verified with ``keys`` (the poll's key ring) and then comes
+    from its signer's site, whichever feed relayed it; an unsigned record
+    becomes a generic entry of this feed. An entry that fails a check is
+    refused with its reason (:attr:`Batch.problems`); the rest goes on.
+    """
+    head = head or pages[0].feed
+    keys = keys or KeyRing()
+    own_source = SourceInfo(
+        id=bounds.BAD_TEXT.sub("", head.feed_id),
+        title=bounds.BAD_TEXT.sub("", head.title) or None,
+        url=head.self_url or sub_url,
+    )
+    ours = any(e.record is not None for p in [Page(sub_url, head), *pages] for e in p.feed.entries)
     generic_city = feed_city(head, sub_url)
     batch = Batch()
+    links = Links()
+    now = datetime.now(UTC)
+    keys.load(unknown_keys(pages, keys))
     for page in pages:
         page_origin = origin_of(page.url) or origin_of(sub_url) or ""
-        batch.problems.extend(page.feed.problems)
+        batch.problems.extend(page.feed.problems[:MAX_PROBLEMS])
         for entry in page.feed.entries:
             if entry.record is None and ours:
-                batch.problems.append(f"{entry.id}: запись без расширения asdg пропущена")
+                batch.refuse(f"{_name(entry.id)}: запись без расширения asdg пропущена")
                 continue
-            raw = entry.record
             try:
-                data = load_record(raw) if raw is not None else _generic_data(entry, generic_city)
+                version = _version(entry, generic_city, now, links, keys, page_origin)
             except RecordError as e:
-                batch.problems.append(f"{entry.id}: неверное поле {e.field}")
+                batch.refuse(f"{_name(entry.id)}: {e}")
+                batch.waiting += e.reason == UNKNOWN_KEY
                 continue
-            relayed = _relayed(entry)
-            origin = page_origin if raw is None else _claimed_origin(relayed, data, page_origin)
-            incoming = Incoming(
-                data=data, source=relayed or own_source, link=data.get("url") or entry.link
-            )
-            batch.versions.append(
-                Version(entry.id, data["updated"], data["city"]["slug"], origin, incoming)
-            )
-        batch.removals.extend(Removal(t.id, t.when) for t in page.feed.tombstones)
+            if version.payload.source is None:
+                version.payload.source = own_source
+            batch.versions.append(version)
+        for tombstone in page.feed.tombstones:
+            try:
+                batch.removals.append(_removal(tombstone, now, keys))
+            except RecordError as e:
+                batch.refuse(f"{_name(tombstone.id)}: удаление отклонено: {e}")
+                batch.waiting += e.reason == UNKNOWN_KEY
+    batch.links_dropped = links.dropped
     return batch
+
+
+def _version(
+    entry: ParsedEntry,
+    generic_city: dict[str, Any],
+    now: datetime,
+    links: Links,
+    keys: KeyRing,
+    page_origin: str,
+) -> Version:
+    check(not bounds.bad_text(entry.id), "id", "недопустимый символ в поле")
+    raw = entry.record
+    if raw is not None and raw.get("signature"):
+        check_text(raw)
+        key = record_signer(entry.id, raw, keys)
+        data = load_record(raw, now, links)
+        origin, signed = key.site, True
+    else:  # an ordinary feed's entry, or an unsigned record: a generic entry of this feed
+        data = _generic_data(entry, generic_city)
+        check_text(data)
+        check_time(entry.updated, "updated", now)
+        check_time(entry.published, "published", now)
+        origin, signed = page_origin, False
+    link = data.get("url") or links.keep(entry.link)
+    incoming = Incoming(data=data, source=_relayed(entry, data) if signed else None, link=link)
+    return Version(entry.id, data["updated"], data["city"]["slug"], origin, incoming, signed)
+
+
+def _removal(tombstone: Tombstone, now: datetime, keys: KeyRing) -> Removal:
+    check(not bounds.bad_text(tombstone.id), "id", "недопустимый символ в")
+    check(bounds.timestamp_ok(tombstone.when, now), "", "дата вне 1990 — завтра")
+    if not tombstone.signature:
+        return Removal(tombstone.id, tombstone.when)
+    key = tombstone_signer(tombstone, keys)
+    signature = (tombstone.signature, key.key_id)
+    return Removal(tombstone.id, tombstone.when, key.site, signature)
+
+
+def unknown_keys(pages: list[Page], keys: KeyRing) -> dict[str, str]:
+    """Key ids the pages' signed records and tombstones name that ``keys`` has not loaded,
+    each with the site its record names (the relayed source's origin): where to look it up."""
+    out: dict[str, str] = {}
+    for page in pages:
+        fallback = origin_of(page.url) or ""
+        for entry in page.feed.entries:
+            key_id = entry.record.get("key_id") if entry.record else None
+            if isinstance(key_id, str) and key_id not in keys.keys:
+                source = entry.source.url if entry.source else None
+                named = entry.record.get("source") if entry.record else None
+                if source is None and isinstance(named, dict):
+                    source = named.get("url")
+                out.setdefault(key_id, origin_of(source) or fallback)
+        for tombstone in page.feed.tombstones:
+            if tombstone.key_id and tombstone.key_id not in keys.keys:
+                out.setdefault(tombstone.key_id, fallback)
+    return out

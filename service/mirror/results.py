@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from feeds.decide import Refusal, Refused
 from feeds.errors import FeedsError, FetchError
 from service.errors import FeedError
@@ -33,6 +35,11 @@ class PollResult:
     skipped: int = 0
     refused: int = 0
     pages: int = 0
+    links_dropped: int = 0
+    #: Records refused because their site's key is not known yet (retried by the next poll).
+    waiting: int = 0
+    #: Why entries were refused (the first :data:`MAX_REASONS`), over every batch of the poll.
+    reasons: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
 
@@ -91,6 +98,10 @@ STATUS_TEXTS = {
 }
 
 
+#: What an unchanged feed's last poll says (written with the 304s' batch schedule).
+NOT_MODIFIED_TEXT = "Опрос: лента не изменилась."
+
+
 def poll_message(result: PollResult) -> str:
     """The admin page's message after "poll now"."""
     message = f"Опрос {result.url}: {STATUS_TEXTS[result.status]}"
@@ -101,6 +112,19 @@ def poll_message(result: PollResult) -> str:
     if result.error:
         message += f" ({result.error})"
     return message + "."
+
+
+def poll_requested_message(name: str) -> str:
+    """The admin page's message after "poll now": the worker does it."""
+    return f"Опрос ленты {name} запрошен: обработчик опросит её в ближайшие секунды."
+
+
+def progress_message(result: PollResult, pages: int) -> str:
+    """What a backfill under way has done so far (the admin page shows it)."""
+    return (
+        f"Читается история: архивных страниц {pages}; новых записей {result.new}, "
+        f"изменённых {result.updated}, удалённых {result.deleted}, отклонено {result.refused}"
+    )
 
 
 def error_line(result: PollResult) -> str:
@@ -153,6 +177,7 @@ REFUSALS = {
         "город «{city}» размещён на другом сервере, не на том, что публикует ленту"
     ),
     Refusal.CITY_MOVED: "запись другого города не может стать записью города «{city}»",
+    Refusal.UNSIGNED: "запись без подписи не может заменить подписанную запись (город «{city}»)",
 }
 
 
@@ -197,6 +222,26 @@ def _connection_words(text: str) -> str:
     return _ERRNO.sub(words, text)
 
 
+#: Reasons kept on the subscription (the count is exact).
+MAX_REASONS = 20
+
+
+def add_reasons(result: PollResult, refused: Iterable[Refused], problems: list[str]) -> str | None:
+    """Add a batch's reasons for refusing entries to the poll's; all of them, one a line."""
+    room = MAX_REASONS - len(result.reasons)
+    lines = [
+        f"{r.uid[:200]}: " + REFUSALS[r.reason].format(city=r.city) for r in list(refused)[:room]
+    ]
+    result.reasons += (lines + problems)[: max(0, room)]
+    return "\n".join(result.reasons)[:10_000] if result.reasons else None
+
+
+def storage_error(error: Exception) -> FeedError:
+    """A database error while storing a poll, as a short Russian message (never the SQL)."""
+    kind = "конфликт с другой записью" if "Integrity" in type(error).__name__ else "база занята"
+    return FeedError(f"Не удалось сохранить записи: {kind}; опрос будет повторён")
+
+
 def error_text(error: Exception) -> str:
     """An error's own message (a :class:`feeds.errors.FeedsError`'s or a service error's),
     with the system's connection errors in Russian."""
@@ -213,8 +258,14 @@ def failure_text(error: Exception) -> str:
 
 
 def internal_error(error: Exception) -> FeedError:
-    """A bug or an outage during a poll, as the error the poll records (logged too)."""
-    return FeedError(f"Внутренняя ошибка: {error}")
+    """A bug or an outage during a poll, as the error the poll records (logged too).
+
+    Only the kind of error is kept: a database error's text names the SQL
+    statement and its parameters, which admins must never see.
+    """
+    if isinstance(error, SQLAlchemyError):
+        return FeedError("Внутренняя ошибка: база данных не приняла запись")
+    return FeedError(f"Внутренняя ошибка: {str(error)[:200] or type(error).__name__}")
 
 
 #: The error of a poll whose network part was interrupted.

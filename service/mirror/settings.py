@@ -19,6 +19,8 @@ class Settings:
     lease: timedelta
     concurrency: int
     per_host: int
+    #: A backfill stores archive pages in transactions of about this many entries.
+    batch_entries: int = 250
     #: The schedule while push (WebSub) works for a feed; None: push is off (WEBSUB_SUBSCRIBE).
     push_policy: Policy | None = None
 
@@ -51,5 +53,6 @@ def settings(app: Flask | None = None) -> Settings:
         lease=timedelta(seconds=float(config.get("MIRROR_LEASE", 900))),
         concurrency=concurrency,
         per_host=max(1, int(config.get("MIRROR_PER_HOST", 2))),
+        batch_entries=max(1, int(config.get("MIRROR_BATCH_ENTRIES", 250))),
         push_policy=push_policy if config.get("WEBSUB_SUBSCRIBE", True) else None,
     )

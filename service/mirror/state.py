@@ -17,6 +17,7 @@ from feeds.decide import KnownCity, Plan, Stored, decide
 from feeds.types import ParsedEntry
 from service.mirror.records import Batch, Page
 from service.store.models import City, Entry, EntryChange, db
+from service.trust.pins import directory_cities
 from service.vocab import Origin
 
 #: Ids per IN (...) query.
@@ -36,15 +37,24 @@ def stored_state(uids: Iterable[str], *, lock: bool = False) -> dict[str, Stored
     postgres = db.engine.dialect.name == "postgresql"
     for chunk in chunks(sorted(set(uids))):
         query = (
-            select(Entry.uid, Entry.updated, Entry.origin, City.slug, Entry.subscription_id)
+            select(
+                Entry.uid,
+                Entry.updated,
+                Entry.origin,
+                City.slug,
+                Entry.subscription_id,
+                Entry.key_id,
+            )
             .join(City, Entry.city_id == City.id)
             .where(Entry.uid.in_(chunk))
             .order_by(Entry.uid)
         )
         if lock and postgres:
             query = query.with_for_update(of=Entry)
-        for uid, updated, origin, slug, sub_id in db.session.execute(query):
-            out[uid] = Stored(uid, updated, origin == Origin.LOCAL, slug, sub_id)
+        for uid, updated, origin, slug, sub_id, key_id in db.session.execute(query):
+            out[uid] = Stored(
+                uid, updated, origin == Origin.LOCAL, slug, sub_id, key_id is not None
+            )
     return out
 
 
@@ -76,12 +86,20 @@ def plan_batch(
     uids = {v.uid for v in batch.versions} | {r.uid for r in batch.removals}
     stored = stored_state(uids, lock=lock)
     cities = known_cities({v.city for v in batch.versions} | {s.city for s in stored.values()})
+    # A network directory assigns cities to sites: that overrides the first site seen.
+    claimed = directory_cities()
+    known: dict[str, KnownCity] = {}
+    for slug, c in cities.items():
+        bound = claimed[slug] if slug in claimed and not c.local else c.instance_url
+        known[slug] = KnownCity(slug, c.local, bound)
+    for slug, site in claimed.items():
+        known.setdefault(slug, KnownCity(slug, False, site))
     plan = decide(
         batch.versions,
         batch.removals,
         stored=stored,
         deleted=deletions(uids - stored.keys()),
-        cities={slug: KnownCity(slug, c.local, c.instance_url) for slug, c in cities.items()},
+        cities=known,
         feed_origin=feed_origin,
         subscription_id=sub_id,
     )

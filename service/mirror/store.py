@@ -11,20 +11,23 @@ does the whole batch again; it also writes the schedule of unchanged feeds
 
 from __future__ import annotations
 
+import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, insert, inspect, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import BindParameter
 
+from feeds import bounds
 from feeds.decide import Plan
 from feeds.errors import FeedGoneError
 from feeds.schedule import Policy, after_failure, after_success, parse_max_age, parse_retry_after
+from feeds.types import ParsedFeed
 from feeds.urls import origin_of
 from service.entries import changelog
 from service.entries.changelog import ChangeValues
@@ -33,14 +36,25 @@ from service.errors import FeedError
 from service.fields import CONTACT, FIELDS, fields_of
 from service.mirror import push
 from service.mirror.records import Batch, Head, Incoming, Page, collect
-from service.mirror.results import PollResult, describe_trouble, failure_text
+from service.mirror.results import (
+    NOT_MODIFIED_TEXT,
+    PollResult,
+    add_reasons,
+    describe_trouble,
+    failure_text,
+    poll_message,
+    progress_message,
+    storage_error,
+)
 from service.mirror.state import chunks, plan_batch
 from service.store.models import City, Entry, Subscription, Topic, db, entry_topics, utcnow
+from service.trust.pins import KeyRing
 from service.vocab import EventStage, Kind, Origin, PollStatus, Status, SubscriptionState
 
 #: Attempts at storing a batch that clashed with a concurrent one (same new id).
 STORE_ATTEMPTS = 3
 #: Every column a record's fields fill, of both kinds: a stored version sets them all.
+log = logging.getLogger(__name__)
 ALL_COLUMNS = sorted(
     {spec.attr for specs in FIELDS.values() for spec in specs} | {spec.attr for spec in CONTACT}
 )
@@ -68,7 +82,7 @@ def _values(
     incoming: Incoming, city: City, topics: dict[str, Topic], sub_id: int
 ) -> dict[str, Any]:
     """Every attribute a stored version sets on its entry (the columns of both kinds)."""
-    data = incoming.data
+    data, source = incoming.data, incoming.source
     kind = data["kind"]
     codes = list(dict.fromkeys(data["topics"]))
     unknown = [c for c in codes if c not in topics]  # kept as free tags: nothing is lost
@@ -100,10 +114,12 @@ def _values(
         status=Status.PUBLISHED,
         origin=Origin.MIRROR,
         link=incoming.link,
-        source_id=incoming.source.id,
-        source_title=incoming.source.title,
-        source_url=incoming.source.url,
+        source_id=source.id if source else None,
+        source_title=source.title if source else None,
+        source_url=source.url if source else None,
         subscription_id=sub_id,
+        signature=None if generic else data.get("signature"),
+        key_id=None if generic else data.get("key_id"),
     )
     return values
 
@@ -195,10 +211,11 @@ def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
     events += [
         (r.when, 1, len(events) + i, entries[r.uid], None) for i, r in enumerate(plan.delete)
     ]
+    signatures = {r.uid: r.payload for r in plan.delete if r.payload is not None}
     changes: list[ChangeValues] = []
     for when, deleting, _, entry, html in sorted(events, key=lambda e: e[:3]):
         if deleting:
-            changes.append(changelog.tombstone_row(entry, when))
+            changes.append(changelog.tombstone_row(entry, when, signatures.get(entry.uid)))
             db.session.delete(entry)
         else:
             changes.append(changelog.version_row(entry, content_html=html))
@@ -239,6 +256,8 @@ def _unchanged_statement() -> Any:
             last_modified=func.coalesce(bindparam("b_modified"), table.c.last_modified),
             lease_owner=None,
             lease_until=None,
+            poll_requested=None,
+            poll_progress=NOT_MODIFIED_TEXT,
         )
     )
 
@@ -275,11 +294,18 @@ def store_document(sub: Subscription, result: PollResult, batch: Batch, origin: 
     """
     plan, cities = plan_batch(batch, sub.id, origin, lock=True)
     apply_plan(plan, cities, sub.id)
-    result.new, result.updated = len(plan.insert), len(plan.update)
-    result.deleted, result.skipped = len(plan.delete), plan.skipped
-    result.refused = len(plan.refused)
+    result.new += len(plan.insert)
+    result.updated += len(plan.update)
+    result.deleted += len(plan.delete)
+    result.skipped += plan.skipped
+    result.refused += len(plan.refused) + batch.refused
+    result.links_dropped += batch.links_dropped
+    result.waiting += batch.waiting
     sub.entries_mirrored = _count_mirrored(sub.id)
     sub.last_error = describe_trouble(plan.refused, batch.problems)
+    sub.refused_count = result.refused
+    sub.refusal_reasons = add_reasons(result, plan.refused, batch.problems)
+    sub.links_dropped = result.links_dropped
 
 
 def store_pushed(sub_id: int, page: Page) -> PollResult:
@@ -300,9 +326,28 @@ def store_pushed(sub_id: int, page: Page) -> PollResult:
         except (IntegrityError, OperationalError) as error:
             db.session.rollback()
             if attempt == STORE_ATTEMPTS - 1:
-                raise FeedError(f"Не удалось сохранить записи: {error.orig}") from error
+                raise storage_error(error) from error
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _retried(result: PollResult, store: Callable[[], None]) -> None:
+    """Run a store transaction, again after a clash with a concurrent batch (the same new id).
+
+    The poll's counts are put back before a retry; a :class:`FeedError`
+    says the batch could not be stored (a short Russian message, no SQL).
+    """
+    saved = {**vars(result), "reasons": list(result.reasons)}
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            store()
+            return
+        except (IntegrityError, OperationalError) as error:
+            db.session.rollback()
+            vars(result).update({**saved, "reasons": list(saved["reasons"])})
+            if attempt == STORE_ATTEMPTS - 1:
+                raise storage_error(error) from error
+            time.sleep(0.05 * (attempt + 1))
 
 
 @dataclass(frozen=True)
@@ -316,6 +361,8 @@ class Writer:
     worker: str
     policy: Policy
     push_policy: Policy | None = None
+    #: How long a lease lasts (renewed by every batch a backfill stores).
+    lease: timedelta = timedelta(minutes=15)
 
     def next_poll(self, head: Head, now: datetime, push_until: datetime | None = None) -> datetime:
         pushed = push_until is not None and self.push_policy is not None
@@ -335,22 +382,45 @@ class Writer:
         if sub.lease_owner == self.worker:
             sub.lease_owner = sub.lease_until = None
 
-    def store(self, result: PollResult, head: Head, pages: list[Page]) -> None:
+    def store(
+        self, result: PollResult, head: Head, pages: list[Page], keys: KeyRing | None = None
+    ) -> None:
         """Store a poll that read ``pages`` (none: a 304 to a moved URL), in one transaction.
 
         A clash with a concurrent batch (the same new id) is retried; a
         :class:`FeedError` says the batch could not be stored.
         """
-        batch = collect(pages, result.url) if pages else Batch()
-        for attempt in range(STORE_ATTEMPTS):
-            try:
-                self._store_once(result, head, pages, batch)
-                return
-            except (IntegrityError, OperationalError) as error:
-                db.session.rollback()
-                if attempt == STORE_ATTEMPTS - 1:
-                    raise FeedError(f"Не удалось сохранить записи: {error.orig}") from error
-                time.sleep(0.05 * (attempt + 1))
+        batch = collect(pages, result.url, keys=keys) if pages else Batch()
+        _retried(result, lambda: self._store_once(result, head, pages, batch))
+
+    def store_archives(
+        self,
+        result: PollResult,
+        head: ParsedFeed,
+        pages: list[Page],
+        cursor: str,
+        keys: KeyRing | None = None,
+    ) -> None:
+        """Store a few archive pages of a backfill in one short transaction, with its cursor.
+
+        ``cursor`` (the newest of ``pages``) is saved with them, so a backfill
+        killed at any point resumes after the last batch stored: nothing is
+        lost, and what is read twice is skipped (the same version).
+        """
+        batch = collect(pages, result.url, head, keys)
+
+        def once() -> None:
+            sub = _lock_subscription(result.subscription_id)
+            if sub.lease_owner != self.worker:
+                raise FeedError("Опрос передан другому процессу", field="id")
+            store_document(sub, result, batch, origin_of(pages[0].url) or "")
+            sub.backfill_cursor = cursor
+            sub.backfill_pages += len(pages)
+            sub.poll_progress = progress_message(result, sub.backfill_pages)
+            sub.lease_until = utcnow() + self.lease
+            db.session.commit()
+
+        _retried(result, once)
 
     def _store_once(self, result: PollResult, head: Head, pages: list[Page], batch: Batch) -> None:
         sub = _lock_subscription(result.subscription_id)
@@ -362,20 +432,26 @@ class Writer:
         now = utcnow()
         sub.state, sub.failures = SubscriptionState.ACTIVE, 0
         sub.last_poll = sub.last_success = now
+        sub.poll_requested = None
         sub.next_poll = self.next_poll(head, now, self._push_until([sub.id]).get(sub.id))
         self._release(sub)
-        db.session.commit()
         result.error = sub.last_error
+        sub.poll_progress = poll_message(result)[:500]
+        db.session.commit()
 
     def _store_batch(
         self, sub: Subscription, result: PollResult, head: Head, pages: list[Page], batch: Batch
     ) -> None:
         store_document(sub, result, batch, origin_of(head.url) or "")
         feed = pages[0].feed
-        sub.title = feed.title or sub.title
+        sub.title = bounds.BAD_TEXT.sub("", feed.title) or sub.title
         sub.site_url = feed.site_url or sub.site_url
         sub.etag, sub.last_modified = head.etag, head.last_modified
         sub.backfilled = True
+        sub.backfill_cursor, sub.backfill_pages = None, 0
+        if result.waiting:  # records wait for their site's key: read everything again next time
+            sub.etag = sub.last_modified = None
+            sub.backfilled = False
         if self.push_policy is not None:
             if result.new or result.updated or result.deleted:
                 push.missed_by_push(sub.id)
@@ -402,18 +478,42 @@ class Writer:
             db.session.commit()
 
     def record_failure(self, result: PollResult, error: Exception, failures: int) -> None:
-        """A failed poll: its result, and on the subscription its error and the retry."""
+        """A failed poll: its result, and on the subscription its error and the retry.
+
+        The lease is released whatever happens: if the database refuses the
+        error record, a plain release is tried after it.
+        """
         gone = isinstance(error, FeedGoneError)
         result.status = PollStatus.GONE if gone else PollStatus.ERROR
-        result.error = message = failure_text(error)
+        result.error = message = bounds.BAD_TEXT.sub("", failure_text(error))[:2000]
+        try:
+            self._record_failure(result, gone, message, failures, error)
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("recording the failure of subscription %s", result.subscription_id)
+            db.session.execute(
+                update(Subscription)
+                .where(
+                    Subscription.id == result.subscription_id,
+                    Subscription.lease_owner == self.worker,
+                )
+                .values(lease_owner=None, lease_until=None)
+            )
+            db.session.commit()
+
+    def _record_failure(
+        self, result: PollResult, gone: bool, message: str, failures: int, error: Exception
+    ) -> None:
         sub = db.session.get(Subscription, result.subscription_id)
         if sub is None:
             return
         now = utcnow()
         sub.state = SubscriptionState.GONE if gone else SubscriptionState.ERROR
         sub.last_poll = now
-        sub.last_error = message[:2000]
+        sub.last_error = message
         sub.failures = failures + 1
+        sub.poll_requested = None
+        sub.poll_progress = poll_message(result)[:500]
         sub.next_poll = after_failure(
             now,
             self.policy,

@@ -23,11 +23,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from feeds import bounds
 from feeds.discover import feed_links, looks_like_html, read_opml
 from feeds.errors import FeedsError
 from feeds.fetch import Fetched, Fetcher
 from feeds.parse import parse_feed
-from feeds.urls import is_http_url
+from feeds.urls import is_http_url, origin_of
 from service.entries.changelog import record_deletion
 from service.errors import ConflictError, NotFoundError, ValidationError
 from service.mirror.claims import (
@@ -44,6 +45,7 @@ from service.mirror.results import PollResult, Summary, error_text
 from service.mirror.scheduler import poll_many
 from service.mirror.settings import settings
 from service.store.models import Entry, Subscription, db, utcnow
+from service.trust import pins
 
 MAX_URL = 2000
 
@@ -87,7 +89,8 @@ def find_feed(url: str) -> tuple[str, str | None, str | None]:
             feed = parse_feed(answer.body, url=answer.url, content_type=answer.content_type)
         except FeedsError as error:
             raise ValidationError(f"Лента недоступна: {error_text(error)}", field="url") from error
-    return answer.permanent_url or feed_url, feed.title or None, feed.site_url
+    title = bounds.BAD_TEXT.sub("", feed.title) or None
+    return answer.permanent_url or feed_url, title, feed.site_url
 
 
 def add_subscription(url: str) -> Subscription:
@@ -159,8 +162,29 @@ def remove_subscription(sub_id: int, *, purge: bool = False) -> None:
             db.session.delete(entry)
         else:
             entry.subscription_id = None
+    # What only this subscription brought is released: its pinned keys, its sites' cities.
+    pins.release(sub.id)
+    pins.release_cities(origin_of(sub.url), sub.id)
     db.session.delete(sub)
+    db.session.flush()
+    pins.retry_refused()
     db.session.commit()
+
+
+def request_poll(sub_id: int) -> Subscription:
+    """ "Poll now": mark the subscription due at once; the worker (``mirror run``) polls it.
+
+    Returns at once (the HTTP front ends answer 202): the poll, with its
+    archive walk, runs in the worker, never in a web request. A stopped
+    subscription (410) is polled too. Its progress and result show on the
+    subscription (``poll_requested``, ``poll_progress``).
+    """
+    sub = get_subscription(sub_id)
+    now = utcnow()
+    sub.poll_requested = now
+    sub.next_poll = min(sub.next_poll, now)
+    db.session.commit()
+    return sub
 
 
 def poll_subscription(sub_id: int) -> PollResult:

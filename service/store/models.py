@@ -233,6 +233,10 @@ class Entry(Model):
     source_url: Mapped[str | None] = mapped_column(String(2000))
     #: Content of a generic (non-ASDG) mirrored entry, sanitized HTML.
     content_html: Mapped[str | None] = mapped_column(Text)
+    #: A mirrored record's origin signature (base64 Ed25519) and the id of the key that made it;
+    #: republished unchanged by this instance's network feeds.
+    signature: Mapped[str | None] = mapped_column(String(200))
+    key_id: Mapped[str | None] = mapped_column(String(64))
 
     #: Stemmed words of the entry's text, maintained by service.entries.search.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -369,11 +373,53 @@ class Subscription(Model):
     #: Work claim: a worker owns the subscription until the lease expires.
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column()
+    #: The last poll: entries and tombstones refused, their reasons (one a line), links dropped.
+    refused_count: Mapped[int] = mapped_column(Integer, default=0)
+    refusal_reasons: Mapped[str | None] = mapped_column(Text)
+    links_dropped: Mapped[int] = mapped_column(Integer, default=0)
+    #: "Poll now" asked at this time and not yet done by the worker.
+    poll_requested: Mapped[datetime | None] = mapped_column()
+    #: What the running (or last) poll has done so far, in words (the admin page shows it).
+    poll_progress: Mapped[str | None] = mapped_column(String(500))
+    #: A backfill under way: the next (older) archive page to read; None when none is.
+    backfill_cursor: Mapped[str | None] = mapped_column(String(2000))
+    backfill_pages: Mapped[int] = mapped_column(Integer, default=0)
 
     #: Push (WebSub) for this subscription, when its feed advertises a hub.
     push: Mapped[PushSubscription | None] = relationship(
         lazy="selectin", viewonly=True, uselist=False
     )
+
+
+class SiteKey(Model):
+    """A public key pinned for a site (an origin, ``scheme://host[:port]``).
+
+    Records and tombstones of the site apply only with a valid signature of
+    one of its keys. ``via`` says how the key was learned: ``subscription``
+    (trust on first use of a direct subscription), ``directory`` (an
+    operator-imported network directory), ``well-known`` (fetched from the
+    site's ``/.well-known/asdg.json`` for a relayed record) or ``rotation``
+    (announced by the site, signed by a key pinned before). ``retired``: a
+    key the site rotated away from (its old signatures stay valid).
+    """
+
+    __tablename__ = "site_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(500), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str] = mapped_column(String(100))
+    #: The domain of the site's tag: ids (one site's only) and, from a directory, its cities.
+    authority: Mapped[str | None] = mapped_column(String(255), index=True)
+    cities: Mapped[str | None] = mapped_column(String(2000))
+    via: Mapped[str] = mapped_column(String(16))
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL")
+    )
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ux_site_keys_site_key", "site", "key_id", unique=True),)
 
 
 class QuestionnaireImport(Model):

@@ -76,8 +76,9 @@ def entry_blueprint(
         def post(self, data: dict[str, Any]) -> Answer:
             """Создать запись города, которому выдан ключ.
 
-            Запись — черновик, если не указан ``status``. Ключ оператора указывает город в поле ``city``. Ответ — созданная
-            запись с её глобальным ``id`` (tag: URI).
+            Запись — черновик, если не указан ``status``. Ключ оператора
+            указывает город в поле ``city``. Ответ — созданная запись с её
+            глобальным ``id`` (tag: URI).
             """
             principal = require_principal()
             city = entries.resolve_city(principal, data.pop("city", None))

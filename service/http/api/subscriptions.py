@@ -11,9 +11,8 @@ from marshmallow import fields
 from service.http.api.fields import BaseSchema, Bool, Str, length, not_blank
 from service.http.api.security import require_operator
 from service.mirror import subscriptions
-from service.mirror.results import PollResult
 from service.store.models import Subscription
-from service.vocab import Choice, PollStatus, PushState, SubscriptionState
+from service.vocab import Choice, PushState, SubscriptionState
 
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
@@ -78,25 +77,29 @@ class SubscriptionOutSchema(BaseSchema):
     entries_mirrored = fields.Integer()
     next_poll = fields.DateTime()
     backfilled = fields.Boolean(metadata={"description": "История из архива ленты прочитана"})
+    refused_count = fields.Integer(
+        metadata={"description": "Сколько записей и удалений отклонил последний опрос"}
+    )
+    refusal_reasons = fields.String(
+        allow_none=True, metadata={"description": "Причины отказа, по записи на строку (первые)"}
+    )
+    links_dropped = fields.Integer(
+        metadata={"description": "Отброшенные ссылки последнего опроса (не http(s))"}
+    )
+    poll_requested = fields.DateTime(
+        allow_none=True, metadata={"description": "Запрошен опрос, который ещё не выполнен"}
+    )
+    poll_progress = fields.String(
+        allow_none=True, metadata={"description": "Что сделал идущий или последний опрос"}
+    )
+    backfill_pages = fields.Integer(
+        metadata={"description": "Сколько страниц архива прочитано при загрузке истории"}
+    )
     push = fields.Nested(
         PushOutSchema,
         allow_none=True,
         metadata={"description": "Доставка WebSub; null, если лента не объявляет хаб"},
     )
-
-
-class PollResultSchema(BaseSchema):
-    subscription_id = fields.Integer()
-    url = fields.String()
-    status = fields.String(metadata=_choices(PollStatus, "How the poll ended"))
-    new = fields.Integer()
-    updated = fields.Integer()
-    deleted = fields.Integer()
-    skipped = fields.Integer()
-    refused = fields.Integer()
-    pages = fields.Integer()
-    error = fields.String(allow_none=True)
-    seconds = fields.Float()
 
 
 @bp.route("")
@@ -130,9 +133,16 @@ class SubscriptionItem(MethodView):
 
 @bp.route("/<int:sub_id>/poll")
 class SubscriptionPoll(MethodView):
-    @bp.response(200, PollResultSchema)
+    @bp.response(
+        202, SubscriptionOutSchema, description="Опрос запрошен; подписка с полем `poll_requested`"
+    )
     @bp.doc(security=SECURITY)
-    def post(self, sub_id: int) -> PollResult:
-        """Опросить ленту сейчас, вне расписания (409, пока идёт другой опрос той же ленты)."""
+    def post(self, sub_id: int) -> Subscription:
+        """Опросить ленту сейчас: ответ сразу (202), опрос выполняет фоновый процесс
+        (`mirror run`) в течение секунд.
+
+        В ответе подписка с полем `poll_requested`; оно очищается, когда опрос
+        выполнен, а `poll_progress` говорит, что он сделал.
+        """
         require_operator()
-        return subscriptions.poll_subscription(sub_id)
+        return subscriptions.request_poll(sub_id)

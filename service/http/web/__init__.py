@@ -11,7 +11,7 @@ from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from service.http.errors import wants_json
-from service.http.web import admin, feedlist, helpers, imports, reading
+from service.http.web import admin, feedlist, helpers, imports, network, reading
 
 csrf = CSRFProtect()
 
@@ -48,3 +48,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(feedlist.bp)
+    app.register_blueprint(network.bp)

@@ -40,7 +40,7 @@ from service.http.errors import wants_json
 from service.http.web import forms, queries
 from service.http.web.helpers import PER_PAGE, FilterSchema, entry_path, load_args
 from service.mirror import subscriptions
-from service.mirror.results import poll_message
+from service.mirror.results import poll_requested_message
 from service.push import status as push_status
 from service.store.models import AdminUser, Entry, db
 from service.timezones import ZONE_CHOICES
@@ -445,12 +445,8 @@ def import_opml() -> Any:
 @bp.route("/subscriptions/<int:sub_id>/poll", methods=["POST"])
 @instance_admin_required
 def poll_subscription(sub_id: int) -> Response:
-    try:
-        result = subscriptions.poll_subscription(sub_id)
-    except ConflictError as error:
-        flash(error.message)
-        return redirect(url_for("admin.subscriptions_page"))
-    flash(poll_message(result))
+    sub = subscriptions.request_poll(sub_id)
+    flash(poll_requested_message(sub.title or sub.url))
     return redirect(url_for("admin.subscriptions_page"))
 
 
