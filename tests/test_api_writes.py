@@ -127,6 +127,9 @@ def test_admin_and_subscription_numbers_beyond_the_columns_are_404(api: Api, oms
     huge = 2**63 + 5
     assert api.delete(f"/api/v1/subscriptions/{huge}", operator).status_code == 404
     assert api.client.get(f"/admin/practices/{huge}/edit").status_code == 404
+    api.post(P, practice_body(), omsk)
+    assert api.client.get("/practices/1").status_code == 200
+    assert api.client.get("/practices/١").status_code == 404  # Arabic-Indic one
 
 
 @pytest.mark.parametrize(
