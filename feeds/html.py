@@ -40,18 +40,30 @@ _CLEANER = nh3.Cleaner(
 _TEXT_CLEANER = nh3.Cleaner(tags=set())
 
 
-#: An image as the cleaner writes it (attributes double-quoted, their text escaped).
-_IMG = re.compile(r"<img\b([^>]*)>")
+#: An image, and links around it, as the cleaner writes them (attributes double-quoted,
+#: their text escaped).
+_TAGS = re.compile(r"<img\b([^>]*)>|<a\b[^>]*>|</a>")
 _ATTR = re.compile(r'([a-z]+)="([^"]*)"')
 
 
-def _image_link(match: re.Match[str]) -> str:
-    attrs = dict(_ATTR.findall(match.group(1)))
-    text = attrs.get("alt") or attrs.get("title") or "изображение"
-    src = attrs.get("src")
-    if not src:
-        return text
-    return f'<a href="{src}" rel="{LINK_REL}">[{text}]</a>'
+def _images_to_links(cleaned: str) -> str:
+    """Each image becomes a link to it, ``[alt text]``; inside a link, the text alone."""
+    out: list[str] = []
+    depth, last = 0, 0
+    for match in _TAGS.finditer(cleaned):
+        out.append(cleaned[last : match.start()])
+        last = match.end()
+        tag = match.group(0)
+        if match.group(1) is None:
+            depth += -1 if tag == "</a>" else 1
+            out.append(tag)
+            continue
+        attrs = dict(_ATTR.findall(match.group(1)))
+        text = f"[{attrs.get('alt') or attrs.get('title') or 'изображение'}]"
+        src = attrs.get("src")
+        out.append(text if depth > 0 or not src else f'<a href="{src}" rel="{LINK_REL}">{text}</a>')
+    out.append(cleaned[last:])
+    return "".join(out)
 
 
 def sanitize(fragment: str) -> str:
@@ -59,7 +71,7 @@ def sanitize(fragment: str) -> str:
     if not fragment:
         return ""
     cleaned = _CLEANER.clean(fragment)
-    return _IMG.sub(_image_link, cleaned) if "<img" in cleaned else cleaned
+    return _images_to_links(cleaned) if "<img" in cleaned else cleaned
 
 
 def to_text(fragment: str) -> str:

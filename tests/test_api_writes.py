@@ -127,6 +127,9 @@ def test_admin_and_subscription_numbers_beyond_the_columns_are_404(api: Api, oms
     huge = 2**63 + 5
     assert api.delete(f"/api/v1/subscriptions/{huge}", operator).status_code == 404
     assert api.client.get(f"/admin/practices/{huge}/edit").status_code == 404
+    api.post(P, practice_body(), omsk)
+    assert api.client.get("/practices/1").status_code == 200
+    assert api.client.get("/practices/١").status_code == 404  # Arabic-Indic one
 
 
 @pytest.mark.parametrize(
@@ -193,3 +196,21 @@ def test_remote_images_become_links(api: Api, omsk: str) -> None:
     assert "[Праздник]" in page
     feed = api.client.get("/feeds/all.json").json
     assert "<img" not in feed["items"][0]["content_html"]
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<img src="https://t.example/p.gif" alt="Фото">',
+         '<a href="https://t.example/p.gif" rel="noopener noreferrer nofollow">[Фото]</a>'),
+        ('<a href="https://x.example/">see <img src="https://t.example/p.gif"></a>',
+         '<a href="https://x.example/" rel="noopener noreferrer nofollow">see [изображение]</a>'),
+        ('<img alt="без адреса">', "[без адреса]"),
+        ('<img src="javascript:alert(1)" alt="x" onerror="alert(2)">', "[x]"),
+    ],
+)  # fmt: skip
+def test_mirrored_html_loads_no_images(html: str, expected: str) -> None:
+    """The one HTML policy (feeds.html), which mirrored content passes in the fetcher."""
+    from feeds.html import sanitize
+
+    assert sanitize(html) == expected

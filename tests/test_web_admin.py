@@ -261,6 +261,31 @@ def test_edit_a_practice(omsk: Admin, client: FlaskClient) -> None:
     assert client.get(f"/api/v1/practices/{number}").json["plans"] == "Провести День города."
 
 
+def test_an_edit_over_a_newer_save_is_caught(omsk: Admin, api: Api) -> None:
+    """The form carries the version it started from: a save after someone else's
+    (here the API's) answers 412 with the typed text kept, and changes nothing."""
+    number = new_practice(omsk)
+    page = omsk.client.get(f"/admin/practices/{number}/edit").get_data(as_text=True)
+    found = re.search(r'name="version" value="([^"]+)"', page)
+    assert found is not None
+    version = found.group(1).replace("&#34;", '"')
+    assert (
+        api.patch(f"/api/v1/practices/{number}", {"plans": "Из API"}, api.token()).status_code
+        == 200
+    )
+    mine = practice_form(plans="Из формы") | {"version": version}
+    late = omsk.client.post(f"/admin/practices/{number}/edit", data=mine)
+    html = late.get_data(as_text=True)
+    assert late.status_code == 412 and "сохранил кто-то ещё" in html
+    assert "Из формы</textarea>" in html
+    assert api.get(f"/api/v1/practices/{number}").json["plans"] == "Из API"
+    newer = re.search(r'name="version" value="([^"]+)"', html)
+    assert newer is not None and newer.group(1) != found.group(1)
+    again = mine | {"version": newer.group(1).replace("&#34;", '"')}
+    assert omsk.client.post(f"/admin/practices/{number}/edit", data=again).status_code == 302
+    assert api.get(f"/api/v1/practices/{number}").json["plans"] == "Из формы"
+
+
 def test_delete_a_practice(omsk: Admin, client: FlaskClient) -> None:
     number = new_practice(omsk)
     confirm = omsk.client.get(f"/admin/practices/{number}/delete").get_data(as_text=True)

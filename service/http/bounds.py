@@ -10,8 +10,8 @@ a 500:
   otherwise recurse until it fails);
 - integers in a JSON body outside 64 bits (however many digits): 422 naming
   the field;
-- numbers in URLs (``/<int:...>``) outside 1..:data:`~service.fields.ID_MAX`:
-  404, as for any number that names nothing.
+- numbers in URLs (``/<int:...>``) outside 1..:data:`~service.fields.ID_MAX`, or
+  written in other digits than ASCII: 404, as for any number that names nothing.
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ def check_json_body() -> None:
 def check_request() -> None:
     """The bounds above, for the request being served."""
     for name, value in (request.view_args or {}).items():
-        if isinstance(value, int) and not 0 < value <= ID_MAX:
+        # Werkzeug's int converter also reads other scripts' digits ("١٢"): ASCII only.
+        if isinstance(value, int) and (not 0 < value <= ID_MAX or not request.path.isascii()):
             abort(404)
         if isinstance(value, str) and FORBIDDEN.search(value):
             raise NotFoundError("Такого адреса нет (недопустимый символ)", field=name)

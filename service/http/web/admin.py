@@ -34,7 +34,7 @@ from service.entries import service as entries
 from service.entries.access import Principal, check_instance_admin
 from service.entries.filters import EntryFilter
 from service.entries.rendering import entry_html
-from service.errors import AuthError, ConflictError, ValidationError
+from service.errors import AuthError, ConflictError, PreconditionFailedError, ValidationError
 from service.fields import labels
 from service.http.errors import wants_json
 from service.http.web import forms, queries
@@ -172,13 +172,29 @@ def _kind(plural: str) -> str:
     return KINDS[plural]
 
 
-def own_entry(kind: str, entry_id: int) -> Entry:
+def own_entry(
+    kind: str, entry_id: int, *, if_match: str | None = None, lock: bool | None = None
+) -> Entry:
     """An entry the admin may change: another city's drafts are not found at all,
-    its published entries and mirrored entries are refused."""
+    its published entries and mirrored entries are refused. A write (POST) locks it,
+    as the API does."""
     principal = _principal()
     entry = entries.get_entry(kind, str(entry_id), viewer=principal)
-    lock = request.method == "POST"  # a write: locked as in the API
-    return entries.get_entry_for_write(kind, str(entry.id), principal, lock=lock)
+    lock = request.method == "POST" if lock is None else lock
+    return entries.get_entry_for_write(kind, str(entry.id), principal, if_match=if_match, lock=lock)
+
+
+def _changed_meanwhile(kind: str, entry_id: int) -> tuple[str, int]:
+    """The form again with what the admin typed, after another save of the same entry."""
+    entry = own_entry(kind, entry_id, lock=False)
+    message = (
+        "Пока вы правили запись, её сохранил кто-то ещё. Ваш текст ниже не сохранён: "
+        "откройте запись заново, чтобы увидеть изменения, или сохраните ещё раз, "
+        "чтобы записать свой вариант поверх них."
+    )
+    values = forms.typed_form(request.form)
+    errors = {"form": [message]}
+    return _form_page(kind, entry, values, errors, version=entries.etag(entry), status=412)
 
 
 def _choices(kind: str) -> dict[str, Any]:
@@ -201,7 +217,14 @@ def _form_page(
     values: dict[str, Any],
     errors: forms.FormErrors | None = None,
     preview: Markup | None = None,
+    *,
+    version: str | None = None,
+    status: int | None = None,
 ) -> tuple[str, int]:
+    """The form; an edit carries the version it started from (the entry's ETag), so a
+    save over someone else's newer changes is caught (412) instead of undoing them."""
+    if entry is not None and version is None:
+        version = request.form.get("version") or entries.etag(entry)
     html = render_template(
         f"admin/{kind}_form.html",
         kind=kind,
@@ -210,9 +233,10 @@ def _form_page(
         errors=errors or {},
         labels=labels(kind),
         preview=preview,
+        version=version,
         **_choices(kind),
     )
-    return html, 422 if errors else 200
+    return html, status or (422 if errors else 200)
 
 
 def _preview(kind: str, entry: Entry | None) -> tuple[str, int]:
@@ -266,7 +290,14 @@ def create(plural: str) -> Any:
 @login_required
 def edit(plural: str, entry_id: int) -> Any:
     kind = _kind(plural)
-    entry = own_entry(kind, entry_id)
+    if request.method == "POST" and request.form.get("action") != "preview":
+        try:
+            entry = own_entry(kind, entry_id, if_match=request.form.get("version") or None)
+        except PreconditionFailedError:
+            db.session.rollback()
+            return _changed_meanwhile(kind, entry_id)
+    else:
+        entry = own_entry(kind, entry_id, lock=False)
     if request.method == "GET":
         return _form_page(kind, entry, forms.entry_form(entry))
     if request.form.get("action") == "preview":
