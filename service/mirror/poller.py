@@ -20,8 +20,8 @@ from flask import Flask
 import service.metrics as metrics
 from feeds.errors import FeedsError, FetchError
 from feeds.fetch import Fetched, Fetcher
-from feeds.parse import parse_feed
 from feeds.types import ParsedFeed
+from feeds.workers import shared_pool
 from service.errors import FeedError
 from service.mirror.claims import Claim, renew
 from service.mirror.records import Head, Page
@@ -96,6 +96,7 @@ class Poller:
         self.worker = worker
         self.settings = settings(app)
         self.writer = Writer(worker, self.settings.policy, self.settings.push_policy)
+        self.parser = shared_pool(self.settings.parse_processes)
 
     def poll(self, claim: Claim) -> PollResult:
         """Poll one claimed subscription, start to end; never raises for feed trouble."""
@@ -157,7 +158,7 @@ class Poller:
             done.put(work)
 
     def _parse(self, fetched: Fetched) -> ParsedFeed:
-        return parse_feed(fetched.body, url=fetched.url, content_type=fetched.content_type)
+        return self.parser.parse(fetched.body, url=fetched.url, content_type=fetched.content_type)
 
     def _walk(self, work: Work) -> None:
         """Follow prev-archive back to the start (first poll) or to a known page.

@@ -19,6 +19,8 @@ class Settings:
     lease: timedelta
     concurrency: int
     per_host: int
+    #: Worker processes that parse large documents (feeds.workers); 0: parse in the threads.
+    parse_processes: int = 0
     #: The schedule while push (WebSub) works for a feed; None: push is off (WEBSUB_SUBSCRIBE).
     push_policy: Policy | None = None
 
@@ -51,5 +53,6 @@ def settings(app: Flask | None = None) -> Settings:
         lease=timedelta(seconds=float(config.get("MIRROR_LEASE", 900))),
         concurrency=concurrency,
         per_host=max(1, int(config.get("MIRROR_PER_HOST", 2))),
+        parse_processes=max(0, int(config["MIRROR_PARSE_PROCESSES"])),
         push_policy=push_policy if config.get("WEBSUB_SUBSCRIBE", True) else None,
     )
