@@ -21,11 +21,13 @@ from __future__ import annotations
 import json
 import threading
 import zlib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import zstandard
+from sqlalchemy import text
 
 #: The dictionary new rows are written with.
 CURRENT = 1
@@ -84,3 +86,28 @@ def unpack(value: bytes | memoryview | str) -> dict[str, Any]:
     if first == b"\x78":  # zlib (migration 0005)
         return json.loads(zlib.decompress(raw))  # type: ignore[no-any-return]
     return json.loads(_decompressor(raw[0]).decompress(raw[1:]))  # type: ignore[no-any-return]
+
+
+#: Rows per statement when a migration rewrites the change log.
+REWRITE_BATCH = 500
+
+
+def rewrite_rows(bind: Any, convert: Callable[[Any], Any]) -> None:
+    """Rewrite every change-log row's data with ``convert`` (stored value -> new value).
+
+    For migrations (0005, 0012): in ``seq`` batches, with plain SQL, so it
+    works whatever the models say the column is.
+    """
+    last = 0
+    while True:
+        rows = bind.execute(
+            text("SELECT seq, data FROM entry_changes WHERE seq > :last ORDER BY seq LIMIT :n"),
+            {"last": last, "n": REWRITE_BATCH},
+        ).all()
+        if not rows:
+            return
+        bind.execute(
+            text("UPDATE entry_changes SET data = :data WHERE seq = :seq"),
+            [{"seq": seq, "data": convert(data)} for seq, data in rows],
+        )
+        last = rows[-1][0]
