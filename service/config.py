@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "MIRROR_MAX_REDIRECTS": 5,
     "MIRROR_CONCURRENCY": 8,
     "MIRROR_PER_HOST": 2,
+    #: Processes that parse large fetched documents (feeds/workers.py); 0: in the fetch threads.
+    "MIRROR_PARSE_PROCESSES": 1,
     "MIRROR_MAX_ARCHIVE_PAGES": 1000,
     "MIRROR_LEASE": 900.0,
     #: Entries (and tombstones) a backfill stores per transaction: short write locks.

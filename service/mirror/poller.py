@@ -20,9 +20,9 @@ from flask import Flask
 import service.metrics as metrics
 from feeds.errors import FeedsError, FetchError
 from feeds.fetch import Fetched, Fetcher
-from feeds.parse import parse_feed
 from feeds.types import ParsedFeed
 from feeds.urls import origin_of
+from feeds.workers import shared_pool
 from service.errors import FeedError
 from service.mirror.claims import Claim, renew
 from service.mirror.records import Head, Page, unknown_keys
@@ -105,6 +105,7 @@ class Poller:
         self.writer = Writer(
             worker, self.settings.policy, self.settings.push_policy, lease=self.settings.lease
         )
+        self.parser = shared_pool(self.settings.parse_processes)
 
     def poll(self, claim: Claim) -> PollResult:
         """Poll one claimed subscription, start to end; never raises for feed trouble."""
@@ -168,7 +169,7 @@ class Poller:
             done.put(work)
 
     def _parse(self, fetched: Fetched) -> ParsedFeed:
-        return parse_feed(fetched.body, url=fetched.url, content_type=fetched.content_type)
+        return self.parser.parse(fetched.body, url=fetched.url, content_type=fetched.content_type)
 
     def _walk(self, work: Work) -> None:
         """Read the archive pages the mirror lacks and store them, oldest first, in batches.

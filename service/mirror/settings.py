@@ -21,6 +21,8 @@ class Settings:
     per_host: int
     #: A backfill stores archive pages in transactions of about this many entries.
     batch_entries: int = 250
+    #: Worker processes that parse large documents (feeds.workers); 0: parse in the threads.
+    parse_processes: int = 0
     #: The schedule while push (WebSub) works for a feed; None: push is off (WEBSUB_SUBSCRIBE).
     push_policy: Policy | None = None
 
@@ -54,5 +56,6 @@ def settings(app: Flask | None = None) -> Settings:
         concurrency=concurrency,
         per_host=max(1, int(config.get("MIRROR_PER_HOST", 2))),
         batch_entries=max(1, int(config.get("MIRROR_BATCH_ENTRIES", 250))),
+        parse_processes=max(0, int(config["MIRROR_PARSE_PROCESSES"])),
         push_policy=push_policy if config.get("WEBSUB_SUBSCRIBE", True) else None,
     )

@@ -6,8 +6,6 @@ schemas at the boundary) and no serialisation (schemas again).
 
 from __future__ import annotations
 
-import json
-import zlib
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
+from service.store import snapshots
 from service.timezones import FALLBACK_ZONE, MAX_ZONE_LENGTH, default_time_zone
 from service.vocab import HubState, Kind, Origin, PushState, Status, SubscriptionState
 
@@ -69,38 +68,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Snapshot(TypeDecorator[dict[str, Any]]):
-    """A change-log snapshot, stored compactly: zlib-compressed UTF-8 JSON, on every database.
+    """A change-log snapshot, stored compactly (:mod:`service.store.snapshots`).
 
-    Compact JSON with text as UTF-8 (never ``\\u`` escapes), compressed: the
-    Markdown fields and the rendered HTML beside them say the same words, which
-    zlib's window stores once, so keeping the HTML (no rendering when a feed is
-    built) costs a sixth more than leaving it out. Smaller than JSONB, whose
-    TOAST compression (pglz, lz4) sees only a few KB back and stores the HTML
-    again; nothing queries inside snapshots, so nothing is lost. PostgreSQL
-    keeps the bytes out of line without compressing them again (migration 0005).
+    Compact UTF-8 JSON compressed with zstd and a dictionary of real records,
+    on every database: the Markdown fields and the rendered HTML beside them
+    say the same words, which the compressor stores once, so keeping the HTML
+    (no rendering when a feed is built) costs little. Smaller than JSONB, whose
+    TOAST compression (pglz, lz4) sees one row at a time; nothing queries inside
+    snapshots, so nothing is lost. PostgreSQL keeps the bytes out of line
+    without compressing them again (migration 0005).
     """
 
     impl = LargeBinary
     cache_ok = True
-    #: zlib level 3: half the time of level 6 for a tenth more bytes (the store is on the
-    #: mirror's critical path).
-    LEVEL = 3
 
     def process_bind_param(self, value: dict[str, Any] | None, dialect: Any) -> bytes | None:
-        return None if value is None else pack_snapshot(value)
+        return None if value is None else snapshots.pack(value)
 
     def process_result_value(self, value: Any, dialect: Any) -> dict[str, Any] | None:
-        return None if value is None else unpack_snapshot(value)
-
-
-def pack_snapshot(value: dict[str, Any]) -> bytes:
-    """A snapshot as zlib-compressed compact UTF-8 JSON (how the change log stores it)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return zlib.compress(text.encode(), Snapshot.LEVEL)
-
-
-def unpack_snapshot(value: bytes | memoryview) -> dict[str, Any]:
-    return json.loads(zlib.decompress(value))  # type: ignore[no-any-return]
+        return None if value is None else snapshots.unpack(value)
 
 
 NAMING = {

@@ -18,12 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from service.store.snapshots import rewrite_rows
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
-
-BATCH = 500
 
 
 def _load(old: Any) -> Any:
@@ -40,23 +40,6 @@ def _pack(old: Any) -> bytes:
     return zlib.compress(text.encode(), 6)
 
 
-def _rewrite(bind: sa.engine.Connection, convert: Any) -> None:
-    """Rewrite every row's data with ``convert`` (old value -> new value), in seq batches."""
-    last = 0
-    while True:
-        rows = bind.execute(
-            sa.text("SELECT seq, data FROM entry_changes WHERE seq > :last ORDER BY seq LIMIT :n"),
-            {"last": last, "n": BATCH},
-        ).all()
-        if not rows:
-            return
-        bind.execute(
-            sa.text("UPDATE entry_changes SET data = :data WHERE seq = :seq"),
-            [{"seq": seq, "data": convert(data)} for seq, data in rows],
-        )
-        last = rows[-1][0]
-
-
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
@@ -68,14 +51,14 @@ def upgrade() -> None:
     else:
         with op.batch_alter_table("entry_changes") as batch:
             batch.alter_column("data", type_=sa.LargeBinary(), existing_nullable=False)
-    _rewrite(bind, _pack)
+    rewrite_rows(bind, _pack)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     postgresql = bind.dialect.name == "postgresql"
     # bytea takes bytes until its type changes; SQLite's JSON column takes text.
-    _rewrite(
+    rewrite_rows(
         bind, lambda old: json.dumps(_load(old)).encode() if postgresql else json.dumps(_load(old))
     )
     if postgresql:
