@@ -137,6 +137,13 @@ def test_poison_pills_are_refused_one_by_one(
     again = runner.invoke(args=["mirror", "poll", "--all", "--json"])
     assert again.exit_code == 0 and "Traceback" not in again.output
 
+    from tests.test_web_admin import logged_in
+
+    admin_page = logged_in(mirror, api, runner, "omsk", "Омск").client.get("/admin/subscriptions")
+    html = admin_page.get_data(as_text=True)
+    assert admin_page.status_code == 200 and "Отклонено при последнем опросе" in html
+    assert html.count("<li>tag:source.test") >= len(PILLS) and "javascript:" not in html
+
 
 def test_generic_feeds_with_unsafe_links_and_far_dates(
     api: Api, mirror: Flask, runner: FlaskCliRunner, server: FeedServer
