@@ -209,7 +209,9 @@ def decide(
         if reason is not None:
             refused.append(Refused(item.uid, reason, item.city))
         elif have is not None:
-            if item.updated > have.updated:
+            # A signed copy of a version stored unsigned (mirrored before signatures) is taken.
+            adopt = item.signed and not have.signed and item.updated == have.updated
+            if item.updated > have.updated or adopt:
                 update.append(item)
             else:
                 skipped += 1

@@ -151,6 +151,11 @@ def read_statement(raw: Mapping[str, Any]) -> KeyStatement | None:
         return None
     if not texts["id"] or not texts["public_key"] or len(str(texts["id"])) > MAX_KEY_ID:
         return None
+    try:  # the id is derived from the key: one id never names two keys
+        if key_id_of(load_public(str(texts["public_key"]))) != texts["id"]:
+            return None
+    except SignatureError:
+        return None
     return KeyStatement(**texts)  # type: ignore[arg-type]
 
 

@@ -63,4 +63,5 @@ def instance_database(backend: str, prefix: str, name: str, tmp_path: Path) -> s
     """The database of test instance ``name``: a SQLite file, or a fresh PostgreSQL database."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
-    return pg_database(f"{prefix}_{name}_{os.environ.get('TEST_DB_SUFFIX', '')}main")
+    worker = os.environ.get("TEST_DB_SUFFIX", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return pg_database(f"{prefix}_{name}_{worker}")

@@ -164,3 +164,9 @@ def test_refusals_do_not_stop_the_rest_of_the_batch() -> None:
     plan = run([version("ok", 1), version("bad", 2, city="omsk")], have=[stored("old", 0)])
     assert [v.uid for v in plan.insert] == ["ok"]
     assert [r.uid for r in plan.refused] == ["bad"]
+
+
+def test_a_signed_copy_of_a_version_stored_unsigned_is_taken_once() -> None:
+    signed = Version("x", t(10), "irkutsk", A, payload={"uid": "x"}, signed=True)
+    assert [v.uid for v in run([signed], have=[stored("x", 10)]).update] == ["x"]
+    assert run([signed], have=[stored("x", 10, signed=True)]).skipped == 1

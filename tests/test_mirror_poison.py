@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
+from xml.sax.saxutils import quoteattr
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -136,6 +137,13 @@ def test_poison_pills_are_refused_one_by_one(
     again = runner.invoke(args=["mirror", "poll", "--all", "--json"])
     assert again.exit_code == 0 and "Traceback" not in again.output
 
+    from tests.test_web_admin import logged_in
+
+    admin_page = logged_in(mirror, api, runner, "omsk", "Омск").client.get("/admin/subscriptions")
+    html = admin_page.get_data(as_text=True)
+    assert admin_page.status_code == 200 and "Отклонено при последнем опросе" in html
+    assert html.count("<li>tag:source.test") >= len(PILLS) and "javascript:" not in html
+
 
 def test_generic_feeds_with_unsafe_links_and_far_dates(
     api: Api, mirror: Flask, runner: FlaskCliRunner, server: FeedServer
@@ -207,3 +215,48 @@ def test_address_guard_refuses_non_global_addresses(address: str) -> None:
 @pytest.mark.parametrize("address", ["8.8.8.8", "2a00:1450:4001::1", "192.0.0.9"])
 def test_address_guard_accepts_global_unicast(address: str) -> None:
     assert is_public_address(address)
+
+
+UNSAFE_LINKS = [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "vbscript:msgbox(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "file:///etc/passwd",
+    "ftp://files.example/x",
+    "mailto:x@example.org",
+    "java\tscript:alert(1)",
+    "http://exa mple.org/",
+]
+
+
+def test_no_link_but_http_and_https_reaches_a_page(
+    api: Api, mirror: Flask, runner: FlaskCliRunner, server: FeedServer
+) -> None:
+    entries = "".join(
+        f"<entry><id>urn:s{i}</id><title>Ссылка {i}</title><link href={quoteattr(href)}/>"
+        f"<updated>2024-01-0{1 + i % 9}T00:00:00Z</updated></entry>"
+        for i, href in enumerate(UNSAFE_LINKS)
+    )
+    good = '<entry><id>urn:ok</id><title>Хорошая</title><link href="https://x.example/ok"/>'
+    feed = (
+        f'<?xml version="1.0"?><feed xmlns="{ATOM}"><title>Ссылки</title><id>urn:f</id>'
+        f"<updated>2024-01-01T00:00:00Z</updated>{entries}{good}"
+        "<updated>2024-01-01T00:00:00Z</updated></entry></feed>"
+    )
+    assert (
+        api.post(SUBS, {"url": server.add("/links.atom", feed)}, api.token(None)).status_code == 201
+    )
+    assert runner.invoke(args=["mirror", "poll"]).exit_code == 0
+    with mirror.app_context():
+        links = {e.uid: e.link for e in db.session.scalars(select(Entry))}
+    assert links.pop("urn:ok") == "https://x.example/ok"
+    assert len(links) == len(UNSAFE_LINKS) and set(links.values()) == {None}
+    client = mirror.test_client()
+    pages = [client.get("/").get_data(as_text=True)]
+    pages += [
+        client.get(f"/feeds/network.{fmt}").get_data(as_text=True) for fmt in ("atom", "json")
+    ]
+    for text in pages:
+        for scheme in ("javascript:", "vbscript:", "data:text", "file:", "ftp:", "mailto:x@"):
+            assert scheme not in text.lower(), scheme

@@ -299,3 +299,13 @@ def test_the_admin_page_imports_a_directory(app: Any, api: Any, runner: Any) -> 
     assert done.status_code == 302
     listed = admin.client.get("/admin/network").get_data(as_text=True)
     assert "https://tara.example" in listed and "каталог сети" in listed
+
+
+def test_a_key_statement_must_name_its_own_key() -> None:
+    from feeds.signing import read_statement
+
+    key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    public = public_text(key.public_key())
+    assert read_statement({"id": key_id_of(key.public_key()), "public_key": public})
+    assert read_statement({"id": key_id_of(other.public_key()), "public_key": public}) is None
+    assert read_statement({"id": "x", "public_key": "not base64!"}) is None

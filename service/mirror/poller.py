@@ -109,7 +109,12 @@ class Poller:
 
     def poll(self, claim: Claim) -> PollResult:
         """Poll one claimed subscription, start to end; never raises for feed trouble."""
-        work = self.prepare(claim)
+        try:
+            work = self.prepare(claim)
+        except Exception as error:  # a bug or an outage: recorded, the lease released
+            log.exception("poll of subscription %s failed", claim.id)
+            db.session.rollback()
+            work = Work.failed(claim, internal_error(error))
         if work.unchanged:
             self.finish_unchanged([work])
             return work.result

@@ -85,6 +85,12 @@ def _readable(public_key: str) -> bool:
     return True
 
 
+def _pinned_elsewhere(key_id: str, site: str) -> bool:
+    """True when the key is pinned for another site already (a copied public key)."""
+    query = select(SiteKey.id).where(SiteKey.key_id == key_id, SiteKey.site != site).limit(1)
+    return db.session.scalar(query) is not None
+
+
 def _rotation_ok(old: SiteKey, statement: KeyStatement) -> bool:
     """True when ``statement`` (a new key) is signed by the pinned key ``old`` it rotates."""
     old_key = _pinned(old)
@@ -106,7 +112,7 @@ def learn(
     for statement in statements:
         if statement.site not in (None, site) or statement.id in rows:
             continue
-        if not _readable(statement.public_key):
+        if not _readable(statement.public_key) or _pinned_elsewhere(statement.id, site):
             continue
         authority = (statement.authority or "").lower() or None
         holder = _authority_holder(authority)
@@ -243,7 +249,7 @@ def import_directory(data: bytes) -> list[SiteKey]:
     rows: list[SiteKey] = []
     for member in members:
         authority = (member.key.authority or "").lower() or None
-        stale = SiteKey.site == member.site
+        stale = or_(SiteKey.site == member.site, SiteKey.key_id == member.key.id)
         if authority:
             stale = or_(stale, SiteKey.authority == authority)
         db.session.execute(delete(SiteKey).where(stale))

@@ -5,7 +5,8 @@
 republished unchanged. ``subscriptions``: the last poll's refused count and
 reasons and dropped links; "poll now" requests and progress; the resumable
 cursor of a backfill. Links stored from remote input that are not absolute
-http(s) URLs (``javascript:`` and the like) are removed.
+http(s) URLs (``javascript:`` and the like) are removed. Every subscription
+is read in full at its next poll, so mirrored records get their signatures.
 
 Revision ID: 0009_trust
 Revises: 0007
@@ -72,6 +73,9 @@ def upgrade() -> None:
                 sa.Column(name, type_, nullable=default is None, server_default=default)
             )
     _drop_unsafe_links()
+    # Read every feed in full once more: the records mirrored so far carry no signature, and
+    # their signed copies replace them (see feeds.decide).
+    op.execute("UPDATE subscriptions SET etag = NULL, last_modified = NULL, backfilled = false")
 
 
 def downgrade() -> None:
