@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from service.accounts import create_token
 from service.entries.service import get_city
@@ -216,5 +216,25 @@ def test_a_feed_opened_in_the_browser_is_served_with_its_stylesheet(
         page.goto(f"{base}/feeds/all.atom")
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "feed-in-browser.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_the_header_search_box_searches_from_any_page(
+    network: tuple[Flask, str],
+    browser: Browser,
+) -> None:
+    _, base = network
+    context = _context(browser, "phone")
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/topics")
+        nav = page.get_by_role("navigation", name="Разделы")
+        expect(nav.get_by_role("link", name="Темы")).to_have_attribute("aria-current", "page")
+        page.get_by_role("searchbox", name="Поиск по записям").fill("день города")
+        page.get_by_role("button", name="Найти").click()
+        page.wait_for_url("**/search?q=*")
+        expect(page.locator("article.card", has_text="Томск: День города")).to_be_visible()
+        expect(nav.get_by_role("link", name="Поиск")).to_have_attribute("aria-current", "page")
     finally:
         context.close()
