@@ -146,6 +146,27 @@ def test_numbers_have_digit_groups(api: Api, omsk: str, client: FlaskClient) -> 
     assert f"<dd>380{NBSP}000</dd>" in feed.replace("&lt;", "<").replace("&gt;", ">")
 
 
+def test_chart_labels_are_whole_on_wide_screens_and_phones(
+    api: Api, omsk: str, client: FlaskClient
+) -> None:
+    api.post("/api/v1/practices", practice_body(topics=["international", "organization-hr"]), omsk)
+    markup = page(client, "/overview")
+    wide = re.findall(r'<svg [^>]*class="chart chart-wide".*?</svg>', markup, re.S)
+    narrow = re.findall(r'<svg [^>]*class="chart chart-narrow".*?</svg>', markup, re.S)
+    assert len(wide) == len(narrow) == 3
+    by_topic = wide[1]
+    # Two lines of a long label, and the whole label as the row's title.
+    lines = re.findall(r"<tspan [^>]*>(.*?)</tspan>", by_topic)
+    assert "Внешнеэкономическая и" in lines and "международная деятельность" in lines
+    assert "<title>Внешнеэкономическая и международная деятельность</title>" in by_topic
+    assert "…" not in by_topic
+    # On a phone the label is a line of its own, above the cells, which start at the left.
+    phone_lines = re.findall(r"<tspan [^>]*>(.*?)</tspan>", narrow[1])
+    assert "Организационная и кадровая работа ОМСУ" in phone_lines
+    assert re.search(r'<rect x="8\.0"', narrow[1])
+    assert 'width="358"' in narrow[0]  # one year: the phone's width, the legend stacked
+
+
 def test_mirrored_entries_say_from_another_server(app: Flask, client: FlaskClient) -> None:
     from tests.test_search import add_mirrored
 

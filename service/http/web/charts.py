@@ -187,7 +187,7 @@ def _ink(fill: str, colours: tuple[str, ...]) -> str:
 
 
 def _short(label: str, limit: int = LABEL_MAX) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 def wrap(label: str, chars: int, lines: int) -> list[str]:

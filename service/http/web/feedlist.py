@@ -28,7 +28,8 @@ class FeedRow:
 
     name: str
     query: FeedQuery
-    page: str | None = None
+    #: The HTML page with the same entries, if there is one.
+    page: str | None
     #: How many published entries it holds (topic feeds), None when not counted.
     count: int | None = None
 
@@ -51,9 +52,11 @@ def feed_groups() -> list[tuple[str, str, list[FeedRow]]]:
     """(id, heading, feeds) of every feed this instance publishes."""
     general = [
         FeedRow("Все записи этого сервера", FeedQuery("all"), "/"),
-        FeedRow("Записи сети: этого сервера и полученные из других", FeedQuery("network")),
+        FeedRow("Записи сети: этого сервера и полученные из других", FeedQuery("network"), None),
     ]
-    kinds = [FeedRow(KIND_PLURALS[kind.value], FeedQuery("all", kind=kind.value)) for kind in Kind]
+    kinds = [
+        FeedRow(KIND_PLURALS[kind.value], FeedQuery("all", kind=kind.value), None) for kind in Kind
+    ]
     cities = [
         FeedRow(city.name, FeedQuery("city", city.slug), url_for("reading.city", slug=city.slug))
         for city in local_cities()
