@@ -28,7 +28,7 @@ from werkzeug.serving import make_server
 
 from service import create_app
 from service.entries.filters import EntryFilter
-from service.entries.search import search_entries, stem_text
+from service.entries.search import index_text, search_entries
 from service.fields import searchable
 from service.store.db import init_db
 from service.store.models import City, Entry, Topic, db, entry_topics
@@ -261,11 +261,12 @@ def populate(count: int, rng: random.Random) -> None:
                     results=words.text(1, 4),
                 )
             # The same words as service.entries.service.refresh_search_text keeps.
-            row["search_text"] = stem_text(
+            row["search_text"] = index_text(
                 [row.get(spec.attr) for spec in searchable(row["kind"])]
                 + row["tags"]
                 + [t.name for t in chosen]
-                + [city.name]
+                + [city.name],
+                [t.code for t in chosen],
             )
             rows.append(row)
             links.append((number, chosen))

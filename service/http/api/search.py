@@ -31,6 +31,12 @@ class SearchQuerySchema(EntryQuerySchema):
 class SearchHitSchema(BaseSchema):
     entry = fields.Nested(EntryOutSchema)
     snippet = fields.String(metadata={"description": "HTML: the best passage, matches in <mark>"})
+    # Not named ``partial``: that is a marshmallow schema option.
+    is_partial = fields.Boolean(
+        attribute="partial",
+        data_key="partial",
+        metadata={"description": "Only some of the words are in the entry (such hits come last)"}
+    )
 
 
 class SearchPageSchema(BaseSchema):
@@ -39,6 +45,7 @@ class SearchPageSchema(BaseSchema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
+    complete = fields.Integer(metadata={"description": "How many of the hits have every word"})
     pages = fields.Integer()
 
 
@@ -62,5 +69,6 @@ class Search(MethodView):
             "page": result.page.page,
             "per_page": result.page.per_page,
             "total": result.page.total,
+            "complete": result.complete,
             "pages": result.page.pages,
         }
