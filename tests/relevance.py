@@ -42,7 +42,8 @@ def load(app: Flask, client: FlaskClient) -> None:
             body = event_body(results="", location=entry["city"], topics=[])
             path = "/api/v1/events"
         else:
-            body = practice_body(area="Деятельность отдела", achievements="", plans="", assistance="", topics=[])
+            body = practice_body(area="Деятельность отдела", achievements="", plans="")
+            body |= {"assistance": "", "topics": []}
             body["tags"] = []
             path = "/api/v1/practices"
         body |= fields

@@ -64,7 +64,8 @@ def test_both_databases_find_the_same(
         for query in QUERIES:
             pg = relevance.ask(loaded.client, query)
             lite = relevance.ask(sqlite.test_client(), query)
-            assert sorted(zip(pg.titles, pg.partial)) == sorted(zip(lite.titles, lite.partial))
+            pairs = sorted(zip(pg.titles, pg.partial, strict=True))
+            assert pairs == sorted(zip(lite.titles, lite.partial, strict=True)), query["q"]
     finally:
         with sqlite.app_context():
             db.session.remove()

@@ -35,7 +35,7 @@ class SearchHitSchema(BaseSchema):
     is_partial = fields.Boolean(
         attribute="partial",
         data_key="partial",
-        metadata={"description": "Only some of the words are in the entry (such hits come last)"}
+        metadata={"description": "Only some of the words are in the entry (such hits come last)"},
     )
 
 
