@@ -59,7 +59,10 @@ def lemma_forms(word: str) -> tuple[str, ...]:
         return (word,)
     if LATIN.fullmatch(word):
         return (_english.stemWord(word),)
-    parses = analyzer().parse(word)
+    morph = analyzer()
+    if not morph.word_is_known(word):  # a cheap lookup; parse() would guess at length
+        return (_russian.stemWord(word),)
+    parses = morph.parse(word)
     if not parses or not parses[0].is_known:
         return (_russian.stemWord(word),)
     shares: dict[str, float] = {}
