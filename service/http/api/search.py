@@ -35,7 +35,7 @@ class SearchHitSchema(BaseSchema):
     is_partial = fields.Boolean(
         attribute="partial",
         data_key="partial",
-        metadata={"description": "Only some of the words are in the entry (such hits come last)"},
+        metadata={"description": "В записи есть только часть слов запроса (такие идут последними)"},
     )
 
 
@@ -45,7 +45,9 @@ class SearchPageSchema(BaseSchema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
-    complete = fields.Integer(metadata={"description": "How many of the hits have every word"})
+    complete = fields.Integer(
+        metadata={"description": "Сколько найденных записей содержат все слова"}
+    )
     pages = fields.Integer()
 
 
