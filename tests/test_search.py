@@ -240,12 +240,11 @@ def test_query_parsing() -> None:
     assert len(parse_query(" ".join(f"с{i}" for i in range(40))).lemmas) == 12
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_sqlite_ranks_the_newest_matches_of_a_very_common_word(
+def test_ranks_the_newest_matches_of_a_very_common_word(
     app: Flask, api: Api, omsk: str
 ) -> None:
     """Beyond SEARCH_RANK_WINDOW matches, older matches follow the ranked ones, newest first."""
-    app.config["SEARCH_RANK_WINDOW"] = 2
+    app.config["SEARCH_RANK_WINDOW"] = app.config["SEARCH_RANK_WINDOW_POSTGRESQL"] = 2
     filler = " Отчёт о работе отдела за год."
     for number, mentions in enumerate((5, 1, 1, 3)):  # oldest first
         summary = " ".join(["Субботник."] * mentions) + filler * (6 - mentions)
@@ -255,5 +254,5 @@ def test_sqlite_ranks_the_newest_matches_of_a_very_common_word(
     result = search(api, "субботники")
     assert result["total"] == 4
     assert titles(result) == ["Запись 3", "Запись 2", "Запись 1", "Запись 0"]
-    app.config["SEARCH_RANK_WINDOW"] = 10
+    app.config["SEARCH_RANK_WINDOW"] = app.config["SEARCH_RANK_WINDOW_POSTGRESQL"] = 10
     assert titles(search(api, "субботники")) == ["Запись 0", "Запись 3", "Запись 2", "Запись 1"]

@@ -210,10 +210,12 @@ def matching_ids(text: str, *, every: bool = True) -> Select[Any]:
 
 # -- ranked search ------------------------------------------------------------
 
-#: SQLite: how many of a tier's newest matches are ranked by bm25 (setting
-#: ``SEARCH_RANK_WINDOW``); older ones follow, newest first. Only words found in
-#: most entries have more matches, and bm25 costs about a microsecond a match.
+#: How many of a tier's newest matches are ranked (setting ``SEARCH_RANK_WINDOW``);
+#: older ones follow, newest first. Only words found in most entries have more
+#: matches; bm25 costs about a microsecond a match, ``ts_rank_cd`` several.
 RANK_WINDOW = 5000
+#: PostgreSQL's window (setting ``SEARCH_RANK_WINDOW_POSTGRESQL``): smaller, its rank costs more.
+RANK_WINDOW_POSTGRESQL = 1000
 
 
 @dataclass(frozen=True)
@@ -279,24 +281,51 @@ def _tsvector_ranked(
     every, any_ = _tsquery(query), _tsquery(query, every=False)
     where = [*sql(conditions(flt, viewer)), _VECTOR.op("@@")(any_)]
     total = db.session.scalar(select(func.count(Entry.id)).where(*where)) or 0
-    has_every = _VECTOR.op("@@")(every)
-    complete = total
-    if len(query.lemmas) > 1:
+    if len(query.lemmas) == 1:
+        tiers = [(where, every, total, True)]
+    else:
+        has_every = _VECTOR.op("@@")(every)
         complete = db.session.scalar(select(func.count(Entry.id)).where(*where, has_every)) or 0
-    rows = db.session.execute(
-        select(Entry.id, has_every)
-        .where(*where)
-        .order_by(
-            has_every.desc(),
-            func.ts_rank_cd(_VECTOR, every).desc(),
-            func.ts_rank_cd(_VECTOR, any_).desc(),
-            Entry.updated.desc(),
-            Entry.id.desc(),
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        tiers = [
+            ([*where, has_every], every, complete, True),
+            ([*where, ~has_every], any_, total - complete, False),
+        ]
+    start, ids = (page - 1) * per_page, list[tuple[int, bool]]()
+    for tier_where, tsquery, count, full in tiers:
+        wanted = per_page - len(ids)
+        if wanted and start < count:
+            rank = func.ts_rank_cd(_VECTOR, tsquery).desc()
+            ids += [(i, full) for i in _tsvector_tier(tier_where, rank, count, start, wanted)]
+        start = max(0, start - count)
+    return Ranked(total, tiers[0][2], ids)
+
+
+def _tsvector_tier(where: list[Any], rank: Any, count: int, start: int, limit: int) -> list[int]:
+    """Like :func:`_fts5_tier`: more than the window's matches rank only the newest ones.
+
+    ``ts_rank_cd`` reads each match's vector (TOASTed for long texts), so ranking
+    every match of a word found in most entries costs a second at 100,000.
+    """
+    window = current_app.config.get("SEARCH_RANK_WINDOW_POSTGRESQL", RANK_WINDOW_POSTGRESQL)
+    newest_first = (Entry.id.desc(),)
+    if count <= window:
+        return _tsvector_ids(where, (rank, Entry.updated.desc(), *newest_first), start, limit)
+    window_end = db.session.scalar(
+        select(Entry.id).where(*where).order_by(*newest_first).offset(window).limit(1)
     )
-    return Ranked(total, complete, [(i, bool(full)) for i, full in rows])
+    ids = []
+    if start < window:
+        newest = [*where, Entry.id > window_end]
+        ids = _tsvector_ids(newest, (rank, *newest_first), start, min(limit, window - start))
+    if len(ids) < limit:
+        older = [*where, Entry.id <= window_end]
+        ids += _tsvector_ids(older, newest_first, max(0, start - window), limit - len(ids))
+    return ids
+
+
+def _tsvector_ids(where: list[Any], order: tuple[Any, ...], offset: int, limit: int) -> list[int]:
+    query = select(Entry.id).where(*where).order_by(*order).offset(offset).limit(limit)
+    return list(db.session.scalars(query))
 
 
 # -- the search ---------------------------------------------------------------
