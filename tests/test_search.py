@@ -240,9 +240,7 @@ def test_query_parsing() -> None:
     assert len(parse_query(" ".join(f"с{i}" for i in range(40))).lemmas) == 12
 
 
-def test_ranks_the_newest_matches_of_a_very_common_word(
-    app: Flask, api: Api, omsk: str
-) -> None:
+def test_ranks_the_newest_matches_of_a_very_common_word(app: Flask, api: Api, omsk: str) -> None:
     """Beyond SEARCH_RANK_WINDOW matches, older matches follow the ranked ones, newest first."""
     app.config["SEARCH_RANK_WINDOW"] = app.config["SEARCH_RANK_WINDOW_POSTGRESQL"] = 2
     filler = " Отчёт о работе отдела за год."
