@@ -280,14 +280,12 @@ def _tsvector_ranked(
     """PostgreSQL: entries with every word first (by cover density), then the others."""
     every, any_ = _tsquery(query), _tsquery(query, every=False)
     where = [*sql(conditions(flt, viewer)), _VECTOR.op("@@")(any_)]
-    has_every = _VECTOR.op("@@")(every)
+    total = db.session.scalar(select(func.count(Entry.id)).where(*where)) or 0
     if len(query.lemmas) == 1:
-        total = db.session.scalar(select(func.count(Entry.id)).where(*where)) or 0
         tiers = [(where, every, total, True)]
     else:
-        # Both counts in one pass over the matches.
-        counts = select(func.count(Entry.id), func.count(Entry.id).filter(has_every))
-        total, complete = db.session.execute(counts.where(*where)).one()
+        has_every = _VECTOR.op("@@")(every)
+        complete = db.session.scalar(select(func.count(Entry.id)).where(*where, has_every)) or 0
         tiers = [
             ([*where, has_every], every, complete, True),
             ([*where, ~has_every], any_, total - complete, False),
