@@ -1,4 +1,4 @@
-"""Search latency over 100,000 generated entries on SQLite (FTS5).
+"""Search latency over 100,000 generated entries on SQLite (FTS5) or PostgreSQL.
 
 Builds a temporary database with entries whose text is Russian made from a
 vocabulary (each word in several grammatical forms, common and rare words in
@@ -6,7 +6,10 @@ a Zipf-like mix), then times a few hundred inflected queries, some with
 filters, through the service's search function, and a few through HTTP.
 Target: 95th percentile under 50 ms.
 
-``python -m bench search``; ``SEARCH_BENCH_ENTRIES=20000`` for a quicker run.
+``python -m bench search``; ``SEARCH_BENCH_ENTRIES=20000`` for a quicker run;
+``SEARCH_BENCH_DATABASE_URL=postgresql://...`` (an empty database) for PostgreSQL;
+``SEARCH_BENCH_REUSE=1`` keeps the entries of an earlier run in that database.
+Also times the facet counts of the search page and of the overview.
 """
 
 from __future__ import annotations
@@ -18,18 +21,22 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import insert, select
+from sqlalchemy import text as sql_text
 from werkzeug.serving import make_server
 
 from service import create_app
+from service.entries.facets import facet_counts
 from service.entries.filters import EntryFilter
-from service.entries.search import search_entries, stem_text
+from service.entries.search import index_text, search_entries
 from service.fields import searchable
+from service.language import lemma_forms
 from service.store.db import init_db
 from service.store.models import City, Entry, Topic, db, entry_topics
 from service.vocab import TOPICS
@@ -37,6 +44,7 @@ from service.vocab import TOPICS
 ENTRIES = int(os.environ.get("SEARCH_BENCH_ENTRIES", "100000"))
 QUERIES = 400
 HTTP_QUERIES = 50
+FACET_QUERIES = 40
 BATCH = 5000
 SEED = 20210315
 
@@ -214,11 +222,21 @@ def _cities() -> list[City]:
     return cities
 
 
-def populate(count: int, rng: random.Random) -> None:
-    """``count`` entries, inserted in bulk (no service functions: those are per entry)."""
+def populate(
+    count: int,
+    rng: random.Random,
+    words: Any = None,
+    forms: Callable[[str], tuple[str, ...]] = lemma_forms,
+    quiet: bool = False,
+) -> None:
+    """``count`` entries, inserted in bulk (no service functions: those are per entry).
+
+    ``words`` makes the text (default :class:`Words`); ``forms`` lemmatizes it
+    (the backfill benchmark compares the Snowball stemmer).
+    """
     cities = _cities()
     topics = list(db.session.scalars(select(Topic)))
-    words = Words(rng)
+    words = words or Words(rng)
     start = datetime(2015, 1, 1, tzinfo=UTC)
     for first in range(0, count, BATCH):
         rows: list[dict[str, Any]] = []
@@ -261,11 +279,13 @@ def populate(count: int, rng: random.Random) -> None:
                     results=words.text(1, 4),
                 )
             # The same words as service.entries.service.refresh_search_text keeps.
-            row["search_text"] = stem_text(
+            row["search_text"] = index_text(
                 [row.get(spec.attr) for spec in searchable(row["kind"])]
                 + row["tags"]
                 + [t.name for t in chosen]
-                + [city.name]
+                + [city.name],
+                [t.code for t in chosen],
+                forms,
             )
             rows.append(row)
             links.append((number, chosen))
@@ -281,8 +301,10 @@ def populate(count: int, rng: random.Random) -> None:
             ],
         )
         db.session.commit()
-        print(f"  {min(first + BATCH, count):>7} entries", end="\r", flush=True)
-    print()
+        if not quiet:
+            print(f"  {min(first + BATCH, count):>7} entries", end="\r", flush=True)
+    if not quiet:
+        print()
 
 
 def queries(rng: random.Random, count: int) -> list[tuple[str, str, EntryFilter]]:
@@ -301,7 +323,7 @@ def queries(rng: random.Random, count: int) -> list[tuple[str, str, EntryFilter]
         elif roll < 0.3:
             label, flt = "year", EntryFilter(year=rng.randint(2015, 2024))
         elif roll < 0.35:
-            label, flt = "topic", EntryFilter(topic=rng.choice(topics))
+            label, flt = "topic", EntryFilter(topic=(rng.choice(topics),))
         out.append((label, text, flt))
     return out
 
@@ -319,16 +341,42 @@ def report(label: str, times: list[float]) -> None:
     )
 
 
+def _facets(work: list[tuple[str, str, EntryFilter]]) -> None:
+    """The facet counts a search page and the overview add to a search."""
+    search_times, list_times = [], []
+    for _, words, flt in work[:FACET_QUERIES]:
+        began = time.perf_counter()
+        facet_counts(flt, text=words)
+        search_times.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        facet_counts(flt)
+        list_times.append(time.perf_counter() - began)
+    report("facet counts of a search page (7 facets)", search_times)
+    report("facet counts of the overview (no words)", list_times)
+
+
 def main() -> None:
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite3"
-        app = create_app({"DATABASE_URL": f"sqlite:///{path}", "FEED_AUTHORITY": "bench.example"})
+        url = os.environ.get("SEARCH_BENCH_DATABASE_URL") or f"sqlite:///{path}"
+        app = create_app({"DATABASE_URL": url, "FEED_AUTHORITY": "bench.example"})
         with app.app_context():
             init_db()
+            print(f"database: {db.engine.dialect.name}")
             began = time.perf_counter()
-            populate(ENTRIES, rng)
-            size = path.stat().st_size / 2**20
+            if os.environ.get("SEARCH_BENCH_REUSE") and db.session.scalar(
+                select(Entry.id).limit(1)
+            ):
+                print("reusing the entries already in the database")
+            else:
+                populate(ENTRIES, rng)
+            if db.engine.dialect.name == "postgresql":
+                db.session.commit()
+                autocommit = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                with autocommit as connection:  # visibility map and statistics, as autovacuum would
+                    connection.execute(sql_text("VACUUM ANALYZE entries"))
+            size = path.stat().st_size / 2**20 if path.exists() else 0
             print(
                 f"loaded {ENTRIES} entries in {time.perf_counter() - began:.0f} s "
                 f"({size:.0f} MiB with the index)"
@@ -357,6 +405,7 @@ def main() -> None:
             common = [t for t, n in zip(times, totals, strict=True) if n > ENTRIES // 10]
             if common:
                 report(f"  matching over {ENTRIES // 10} entries", common)
+            _facets(work)
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         server = make_server("127.0.0.1", 0, app, threaded=True)

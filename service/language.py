@@ -5,6 +5,13 @@ dictionary): "дню", "дня" and "день" are all "день", "люди" is
 Words the dictionary does not know (names, new words) fall back to their
 Snowball stem, Latin words to the English stem. Letters are lowercased and
 "ё" is read as "е", so both spellings match.
+
+A word form can belong to more than one word ("стали": стать or сталь,
+"парков": парк or парковый). :func:`lemma` is the likeliest;
+:func:`lemma_forms` adds the other dictionary forms that have at least
+:data:`MIN_SHARE` of the analyser's score, which the search indexes and asks
+for too, so a query for "сталь" finds "стали". Both are cached: a text repeats
+its words, and a cached form costs a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -38,18 +45,40 @@ def fold(word: str) -> str:
     return word.lower().replace("ё", "е")
 
 
+#: A second reading of a word form counts when its share of the score is at least this.
+MIN_SHARE = 0.02
+#: At most this many readings of one form.
+MAX_FORMS = 3
+
+
 @lru_cache(maxsize=200_000)
-def lemma(word: str) -> str:
-    """The dictionary form of one word (see the module notes)."""
+def lemma_forms(word: str) -> tuple[str, ...]:
+    """The dictionary forms a word may have, likeliest first (see the module notes)."""
     word = fold(word)
     if word.isdigit():
-        return word
+        return (word,)
     if LATIN.fullmatch(word):
-        return _english.stemWord(word)
-    parse = analyzer().parse(word)[0]
-    if parse.is_known:
-        return fold(parse.normal_form)
-    return _russian.stemWord(word)
+        return (_english.stemWord(word),)
+    morph = analyzer()
+    if not morph.word_is_known(word):  # a cheap lookup; parse() would guess at length
+        return (_russian.stemWord(word),)
+    parses = morph.parse(word)
+    if not parses or not parses[0].is_known:
+        return (_russian.stemWord(word),)
+    shares: dict[str, float] = {}
+    for parse in parses:
+        if parse.is_known:
+            form = fold(parse.normal_form)
+            shares[form] = shares.get(form, 0.0) + parse.score
+    first = fold(parses[0].normal_form)
+    others = [f for f, share in shares.items() if f != first and share >= MIN_SHARE]
+    return (first, *others[: MAX_FORMS - 1])
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """The likeliest dictionary form of one word (see the module notes)."""
+    return lemma_forms(word)[0]
 
 
 def lemmas(text: str | None) -> list[str]:

@@ -2,15 +2,20 @@
 
 :class:`EntryFilter` is what the front ends ask for; :func:`conditions` turns
 it, with the viewer's :func:`~service.entries.access.visibility`, into
-:class:`Conditions`, which :func:`sql` renders for SQLAlchemy and the search
-module renders for the FTS5 index. So the access rule and the filters are
-written once for lists, counts and full-text search.
+:class:`Conditions`, which :func:`sql` renders for SQLAlchemy and :func:`fts5`
+for the FTS5 index (the tokens of its ``facets`` column, migration
+0010_lemma_search). So the access rule and the filters are written once for
+lists, counts, facets and full-text search.
+
+Several topics (``?topic=a&topic=b``) mean any of them; every other filter
+takes one value, and filters of different names must all hold.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Text, cast, false, or_, select
@@ -18,18 +23,42 @@ from sqlalchemy import ColumnElement, Text, cast, false, or_, select
 from service.entries.access import Principal, Term, visibility
 from service.store.models import City, Entry, Topic, db
 
+#: The filters that take one value and are a column of ``entries``, in facet order.
+COLUMN_FILTERS = ("kind", "year", "format", "level", "origin")
+
 
 @dataclass(frozen=True)
 class EntryFilter:
     kind: str | None = None
     city: str | None = None
-    topic: str | None = None
+    #: Topic codes: an entry on any of them matches (none: every entry).
+    topic: tuple[str, ...] = field(default=())
     year: int | None = None
     q: str | None = None
     origin: str | None = None
     status: str | None = None
     #: One of the entry's tags, exactly (lists only; search ignores it).
     tag: str | None = None
+    format: str | None = None
+    level: str | None = None
+
+    def __post_init__(self) -> None:
+        topics: Any = self.topic
+        if isinstance(topics, str):
+            topics = (topics,)
+        object.__setattr__(self, "topic", tuple(dict.fromkeys(topics or ())))
+
+    def without(self, name: str) -> EntryFilter:
+        """The same filter with one of its conditions dropped (for that facet's counts)."""
+        cleared: dict[str, Any] = {name: () if name == "topic" else None}
+        return replace(self, **cleared)
+
+    @property
+    def chosen(self) -> bool:
+        """Is any list filter set (``q`` and ``status`` apart)?"""
+        return bool(self.city or self.topic or self.year is not None) or any(
+            getattr(self, name) for name in ("kind", "origin", "format", "level", "tag")
+        )
 
 
 @dataclass(frozen=True)
@@ -46,14 +75,14 @@ class Page:
 
 @dataclass(frozen=True)
 class Conditions:
-    """Every term of ``all_of`` and at least one of ``visible_if``; ``topic`` if set.
+    """Every term of ``all_of``, at least one of ``visible_if``, one of ``topics`` if any.
 
     ``impossible`` when nothing can match (a city that does not exist).
     """
 
     all_of: tuple[Term, ...]
     visible_if: tuple[Term, ...]
-    topic: str | None = None
+    topics: tuple[str, ...] = ()
     impossible: bool = False
     tag: str | None = None
 
@@ -61,6 +90,7 @@ class Conditions:
 def conditions(flt: EntryFilter, viewer: Principal | None) -> Conditions:
     """The filter's conditions (``flt.q`` excepted: the caller searches)."""
     terms = [Term(name, getattr(flt, name)) for name in ("kind", "origin", "status")]
+    terms += [Term(name, getattr(flt, name)) for name in ("format", "level")]
     terms = [t for t in terms if t.value]
     if flt.year is not None:
         terms.append(Term("year", flt.year))
@@ -83,10 +113,50 @@ def sql(found: Conditions) -> list[ColumnElement[bool]]:
         return [false()]
     clauses = [_equals(t) for t in found.all_of]
     clauses.append(or_(*(_equals(t) for t in found.visible_if)))
-    if found.topic:
-        clauses.append(Entry.topics.any(Topic.code == found.topic))
+    if found.topics:
+        clauses.append(Entry.topics.any(Topic.code.in_(found.topics)))
     if found.tag:
         # Tags are a JSON list: the tag's JSON string, quotes included, is in its text.
         text = cast(Entry.tags, Text)
         clauses.append(text.contains(json.dumps(found.tag), autoescape=True))
     return clauses
+
+
+# -- the FTS5 index's facets column -------------------------------------------------
+
+#: Token prefixes of the facets column, one per filtered column (migration 0010_lemma_search).
+FACET_PREFIXES = {
+    "status": "zs",
+    "origin": "zo",
+    "kind": "zk",
+    "city_id": "zc",
+    "year": "zy",
+    "format": "zf",
+    "level": "zl",
+}
+TOPIC_PREFIX = "zt"
+
+
+def facet(name: str, value: object) -> str:
+    """The token the index holds for a column value: ``zspublished``, ``zc12``."""
+    return f"{FACET_PREFIXES[name]}{'none' if value is None else value}"
+
+
+def topic_token(code: str) -> str:
+    """The token the index holds for a topic: ``ztlandproperty`` (no hyphen: one token)."""
+    return TOPIC_PREFIX + code.replace("-", "")
+
+
+def topic_tokens(codes: Iterable[str]) -> str:
+    return " ".join(topic_token(c) for c in codes)
+
+
+def fts5(found: Conditions) -> str | None:
+    """The conditions as an FTS5 expression on the facets column; None when nothing can match."""
+    if found.impossible:
+        return None
+    terms = [f'"{facet(t.column, t.value)}"' for t in found.all_of]
+    terms.append("(" + " OR ".join(f'"{facet(t.column, t.value)}"' for t in found.visible_if) + ")")
+    if found.topics:
+        terms.append("(" + " OR ".join(f'"{topic_token(c)}"' for c in found.topics) + ")")
+    return "facets : (" + " AND ".join(terms) + ")"

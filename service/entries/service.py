@@ -21,7 +21,7 @@ from service.entries.access import Principal, check_read, check_write, may_read
 from service.entries.changelog import record_change, record_deletion
 from service.entries.filters import EntryFilter, Page, conditions, sql
 from service.entries.ids import mint_uid
-from service.entries.search import matching_ids, stem_text
+from service.entries.search import index_text, matching_ids
 from service.errors import (
     ConflictError,
     NotFoundError,
@@ -191,11 +191,17 @@ def list_entries(
 
 
 def refresh_search_text(entry: Entry) -> None:
-    """Keep the entry's indexed words (its searchable fields, tags, topics, city)."""
+    """Keep the entry's indexed words (its searchable fields, tags, topics, city).
+
+    The lemmas of the texts, then the topic tokens the search filters on
+    (:func:`service.entries.search.index_text`).
+    """
     texts = [getattr(entry, spec.attr) for spec in searchable(entry.kind)]
-    topics = [t.name for t in entry.topics]
+    names = [t.name for t in entry.topics]
     city = [entry.city.name if entry.city else None]
-    entry.search_text = stem_text([*texts, *(entry.tags or []), *topics, *city])
+    entry.search_text = index_text(
+        [*texts, *(entry.tags or []), *names, *city], [t.code for t in entry.topics]
+    )
 
 
 # -- writes -----------------------------------------------------------------

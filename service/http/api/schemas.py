@@ -37,7 +37,7 @@ from service.http.api.fields import (
     one_of,
 )
 from service.store.models import Entry
-from service.vocab import TOPIC_CODES, Kind, Origin, Status
+from service.vocab import TOPIC_CODES, EventFormat, EventLevel, Kind, Origin, Status
 
 KINDS = Kind.values()
 STATUSES = Status.values()
@@ -237,12 +237,18 @@ class PageQuerySchema(BaseSchema):
 
 class EntryQuerySchema(PageQuerySchema):
     city = Str(validate=length(64))
-    topic = Str(validate=one_of(sorted(TOPIC_CODES), "коды из GET /api/v1/topics"))
+    topic = List(
+        Str(validate=one_of(sorted(TOPIC_CODES), "коды из GET /api/v1/topics")),
+        validate=length(MAX_TOPICS),
+        metadata={"description": "Код темы; можно несколько (?topic=a&topic=b): любая из них"},
+    )
     year = Int(validate=int_range(YEAR_MIN, YEAR_MAX))
     kind = Str(validate=one_of(KINDS))
     q = Str(validate=length(200))
     origin = Str(validate=one_of(ORIGINS))
     status = Str(validate=one_of(STATUSES))
+    format = Str(validate=one_of(EventFormat.values()), metadata={"description": "Формат события"})
+    level = Str(validate=one_of(EventLevel.values()), metadata={"description": "Уровень события"})
 
 
 def page_schema(item: type[BaseSchema]) -> type[BaseSchema]:

@@ -31,6 +31,12 @@ class SearchQuerySchema(EntryQuerySchema):
 class SearchHitSchema(BaseSchema):
     entry = fields.Nested(EntryOutSchema)
     snippet = fields.String(metadata={"description": "HTML: лучший отрывок, совпадения в <mark>"})
+    # Not named ``partial``: that is a marshmallow schema option.
+    is_partial = fields.Boolean(
+        attribute="partial",
+        data_key="partial",
+        metadata={"description": "В записи есть только часть слов запроса (такие идут последними)"},
+    )
 
 
 class SearchPageSchema(BaseSchema):
@@ -39,6 +45,9 @@ class SearchPageSchema(BaseSchema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
+    complete = fields.Integer(
+        metadata={"description": "Сколько найденных записей содержат все слова"}
+    )
     pages = fields.Integer()
 
 
@@ -62,5 +71,6 @@ class Search(MethodView):
             "page": result.page.page,
             "per_page": result.page.per_page,
             "total": result.page.total,
+            "complete": result.complete,
             "pages": result.page.pages,
         }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask, g, request, url_for
-from marshmallow import EXCLUDE, Schema
+from marshmallow import EXCLUDE, Schema, fields
 from marshmallow import ValidationError as SchemaError
+from werkzeug.datastructures import MultiDict
 
 from service.entries.rendering import (
     FORMAT_NAMES,
@@ -19,7 +20,7 @@ from service.entries.rendering import (
     group_digits,
     russian_date,
 )
-from service.entries.search import plain_text
+from service.entries.snippets import plain_text
 from service.errors import ValidationError
 from service.fields import TAG_MAX, values_of
 from service.http.api.fields import Str, length
@@ -38,6 +39,8 @@ ARGUMENT_NAMES = {
     "year": "Год",
     "kind": "Вид записи",
     "origin": "Откуда",
+    "format": "Формат",
+    "level": "Уровень",
     "page": "Страница",
     "tag": "Метка",
 }
@@ -55,18 +58,26 @@ class FilterSchema(EntryQuerySchema):
     tag = Str(validate=length(TAG_MAX))
 
 
-def load_args(schema: Schema, args: Mapping[str, str]) -> dict[str, Any]:
+def load_args(schema: Schema, args: MultiDict[str, str]) -> dict[str, Any]:
     """Query arguments through a schema; empty ones count as absent.
 
+    A list field takes every value of its argument (``?topic=a&topic=b``).
     A bad value becomes a :class:`ValidationError` with a Russian message
     naming the argument, which the error handler shows as a page.
     """
-    data = {k: v for k, v in args.items() if v.strip()}
+    data: dict[str, Any] = {}
+    for name in args:
+        values = [v for v in args.getlist(name) if v.strip()]
+        if values:
+            many = isinstance(schema.fields.get(name), fields.List)
+            data[name] = values if many else values[0]
     try:
         return schema.load(data)
     except SchemaError as error:
         assert isinstance(error.messages, dict)
         field, messages = next(iter(error.messages.items()))
+        while isinstance(messages, dict):  # a list field: {index: [messages]}
+            messages = next(iter(messages.values()))
         message = messages[0] if isinstance(messages, list) else str(messages)
         raise ValidationError(
             f"{ARGUMENT_NAMES.get(field, field)}: {message}", field=field
@@ -113,7 +124,9 @@ def entry_path(entry: Entry) -> str:
 
 def page_url(number: int) -> str:
     """The current page's URL with another page number, filters kept."""
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
+    args: dict[str, Any] = {
+        k: [v for v in vs if v] for k, vs in request.args.lists() if k != "page" and any(vs)
+    }
     args.update(request.view_args or {}, page=number)
     return url_for(request.endpoint or "reading.index", **args)
 

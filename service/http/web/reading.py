@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 from marshmallow import EXCLUDE
 
-from service.cities import list_cities
 from service.entries.filters import EntryFilter
 from service.entries.markup import markdown_to_html
 from service.entries.rendering import entry_html, event_facts, sections
@@ -17,20 +16,12 @@ from service.errors import NotFoundError, ValidationError
 from service.fields import values_of
 from service.http.web import charts, feedlist, queries
 from service.http.web.admin import current_principal
+from service.http.web.facets import facet_groups
 from service.http.web.helpers import PER_PAGE, FilterSchema, load_args
 from service.store.models import Entry
 from service.vocab import Kind
 
 bp = Blueprint("reading", __name__)
-
-
-def _filter_choices() -> dict[str, Any]:
-    """What the filter form offers."""
-    return {
-        "cities": list_cities(),
-        "topics": queries.all_topics(),
-        "years": queries.published_years(),
-    }
 
 
 def _list(flt: EntryFilter, page: int) -> Any:
@@ -42,11 +33,13 @@ def index() -> str:
     """The newest notes and events of the whole network, with filters."""
     args = load_args(FilterSchema(), request.args)
     page = args.pop("page")
+    flt = EntryFilter(**args)
     return render_template(
         "reading/index.html",
-        entries=_list(EntryFilter(**args), page),
+        entries=_list(flt, page),
         args=args,
-        **_filter_choices(),
+        chosen=flt.chosen,
+        facet_groups=facet_groups("reading.index", args, flt),
     )
 
 
@@ -127,7 +120,7 @@ def topic(code: str) -> str:
     if found is None:
         raise NotFoundError(f"Темы «{code}» нет в списке", field="topic")
     args = load_args(FilterSchema(only=("kind", "page")), request.args)
-    entries = _list(EntryFilter(topic=code, kind=args.get("kind")), args["page"])
+    entries = _list(EntryFilter(topic=(code,), kind=args.get("kind")), args["page"])
     return render_template(
         "reading/topic.html",
         topic=found,
@@ -140,18 +133,32 @@ def topic(code: str) -> str:
 
 @bp.route("/search")
 def search() -> tuple[str, int]:
-    """Search with the list filters; a bad query is explained on the page."""
+    """Search with the list filters and their facets; a bad query is explained on the page.
+
+    Without words but with a filter chosen, the page lists the filtered entries.
+    """
     args = load_args(FilterSchema(unknown=EXCLUDE, exclude=("tag",)), request.args)
     page = args.pop("page")
     text = request.args.get("q", "")
-    result, error = None, None
+    flt = EntryFilter(**args)
+    result, listing, error = None, None, None
     if text.strip():
         try:
-            result = search_entries(text, EntryFilter(**args), page=page, per_page=PER_PAGE)
+            result = search_entries(text, flt, page=page, per_page=PER_PAGE)
         except ValidationError as e:
             error = e.message
+    elif flt.chosen:
+        listing = _list(flt, page)
     html = render_template(
-        "reading/search.html", q=text, result=result, error=error, args=args, **_filter_choices()
+        "reading/search.html",
+        q=text,
+        result=result,
+        listing=listing,
+        error=error,
+        args=args,
+        chosen=flt.chosen,
+        reset_url=url_for("reading.search", q=text) if text.strip() else url_for("reading.search"),
+        facet_groups=facet_groups("reading.search", args, flt, text if result else None),
     )
     return html, 422 if error else 200
 

@@ -1,0 +1,214 @@
+"""search by lemma: the index rebuilt from lemmatized text, filters for format, level, topics
+
+``entries.search_text`` now holds the lemmas of an entry's text (pymorphy3,
+Snowball for words its dictionary lacks; service.entries.search.index_text)
+followed by ``|`` and the entry's topic tokens (``ztculture``). The upgrade
+rewrites it for every row, then:
+
+- SQLite: rebuilds the contentless FTS5 table ``entries_fts``: ``search_text``
+  gets the lemmas (the part before ``|``), ``facets`` the filter tokens
+  (status, origin, kind, city, year as before, plus format ``zf``, level
+  ``zl`` and the topic tokens after ``|``), kept by the same kind of triggers.
+- PostgreSQL: replaces the generated ``search_vector`` (``russian``
+  configuration over the raw text) by one with the ``simple`` configuration
+  over the lemmas, and its GIN index, so both databases index the same words.
+  No extension is needed.
+
+Both: ``ix_entries_facets``, an index over the filtered columns, so the facet
+counts of the overview read the index, not the entries' long rows.
+
+The downgrade writes Snowball stems back and restores migration 0002's index.
+
+Revision ID: 0010_lemma_search
+Revises: 0007
+"""
+
+import importlib.util
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import snowballstemmer
+import sqlalchemy as sa
+from alembic import op
+
+from service.entries.search import index_text
+from service.fields import searchable
+
+revision = "0010_lemma_search"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+BATCH = 500
+
+_0002 = Path(__file__).with_name("0002_search.py")
+_spec = importlib.util.spec_from_file_location("search_0002", _0002)
+assert _spec is not None and _spec.loader is not None
+v0002: Any = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(v0002)
+
+LEMMAS = "substr({row}.search_text, 1, instr({row}.search_text, '|') - 1)"
+TOPICS = "substr({row}.search_text, instr({row}.search_text, '|') + 1)"
+
+
+def _lemmas(row: str) -> str:
+    return (
+        f"CASE WHEN instr({row}.search_text, '|') > 0 THEN {LEMMAS.format(row=row)} "
+        f"ELSE {row}.search_text END"
+    )
+
+
+def _facets(row: str) -> str:
+    """The facet tokens of a row (``new``/``old`` in a trigger, the table in a SELECT).
+
+    service.entries.filters.facet() and topic_token() make the same tokens for
+    queries; a contentless FTS5 table needs the very tokens it indexed to delete
+    a row, so this must stay deterministic.
+    """
+    return (
+        f"'zs' || {row}.status || ' zo' || {row}.origin || ' zk' || {row}.kind"
+        f" || ' zc' || {row}.city_id || ' zy' || coalesce({row}.year, 'none')"
+        f" || ' zf' || coalesce({row}.format, 'none') || ' zl' || coalesce({row}.level, 'none')"
+        f" || CASE WHEN instr({row}.search_text, '|') > 0"
+        f" THEN ' ' || {TOPICS.format(row=row)} ELSE '' END"
+    )
+
+
+def _index(row: str) -> str:
+    return (
+        f"INSERT INTO entries_fts(rowid, search_text, facets) "
+        f"VALUES ({row}.id, {_lemmas(row)}, {_facets(row)});"
+    )
+
+
+def _unindex(row: str) -> str:
+    return (
+        f"INSERT INTO entries_fts(entries_fts, rowid, search_text, facets) "
+        f"VALUES ('delete', {row}.id, {_lemmas(row)}, {_facets(row)});"
+    )
+
+
+SQLITE_UP = (
+    """CREATE VIRTUAL TABLE entries_fts USING fts5(
+        search_text, facets, content='', tokenize='unicode61'
+    )""",
+    f"CREATE TRIGGER entries_fts_insert AFTER INSERT ON entries BEGIN {_index('new')} END",
+    f"CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN {_unindex('old')} END",
+    "CREATE TRIGGER entries_fts_update "
+    "AFTER UPDATE OF search_text, status, origin, kind, city_id, year, format, level ON entries "
+    f"BEGIN {_unindex('old')} {_index('new')} END",
+    "INSERT INTO entries_fts(rowid, search_text, facets) "
+    f"SELECT entries.id, {_lemmas('entries')}, {_facets('entries')} FROM entries",
+)
+POSTGRESQL_UP = (
+    "ALTER TABLE entries ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+    "(to_tsvector('simple'::regconfig, split_part(search_text, '|', 1))) STORED",
+    "CREATE INDEX ix_entries_search_vector ON entries USING GIN (search_vector)",
+)
+
+TEXTS = sorted({spec.attr for kind in ("practice", "event") for spec in searchable(kind)})
+_entries = sa.table(
+    "entries",
+    sa.column("id", sa.Integer),
+    sa.column("kind", sa.String),
+    sa.column("city_id", sa.Integer),
+    sa.column("tags", sa.JSON),
+    sa.column("search_text", sa.Text),
+    *(sa.column(a, sa.Text) for a in TEXTS),
+)
+_cities = sa.table("cities", sa.column("id", sa.Integer), sa.column("name", sa.String))
+_links = sa.table("entry_topics", sa.column("entry_id"), sa.column("topic_code"))
+_topics = sa.table("topics", sa.column("code"), sa.column("name"), sa.column("position"))
+
+
+def _rewrite(make: Callable[[list[str | None], list[str]], str]) -> None:
+    """Rewrite ``search_text`` of every entry from its texts, tags, topics and city."""
+    bind = op.get_bind()
+    cities = dict(bind.execute(sa.select(_cities.c.id, _cities.c.name)).all())
+    names = dict(bind.execute(sa.select(_topics.c.code, _topics.c.name)).all())
+    order = dict(bind.execute(sa.select(_topics.c.code, _topics.c.position)).all())
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(_entries.c.id, _entries.c.kind, _entries.c.city_id, _entries.c.tags)
+            .add_columns(*(_entries.c[a] for a in TEXTS))
+            .where(_entries.c.id > last)
+            .order_by(_entries.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        ids = [r.id for r in rows]
+        codes: dict[int, list[str]] = {}
+        for entry_id, code in bind.execute(
+            sa.select(_links.c.entry_id, _links.c.topic_code).where(_links.c.entry_id.in_(ids))
+        ):
+            codes.setdefault(entry_id, []).append(code)
+        updates = []
+        for row in rows:
+            topics = sorted(codes.get(row.id, []), key=lambda c: order.get(c, 0))
+            parts = [getattr(row, spec.attr) for spec in searchable(row.kind)]
+            parts += [*(row.tags or []), *(names.get(c) for c in topics), cities.get(row.city_id)]
+            updates.append({"b_id": row.id, "b_text": make(parts, topics)})
+        bind.execute(
+            _entries.update()
+            .where(_entries.c.id == sa.bindparam("b_id"))
+            .values(search_text=sa.bindparam("b_text")),
+            updates,
+        )
+        last = ids[-1]
+
+
+_russian = snowballstemmer.stemmer("russian")
+_english = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """Migration 0002's Snowball stem, for the downgrade."""
+    word = word.lower().replace("ё", "е")
+    return (_english if re.fullmatch(r"[a-z]+", word) else _russian).stemWord(word)
+
+
+def _stem_text(parts: list[str | None], topics: list[str]) -> str:
+    words = [_stem(w) for part in parts if part for w in re.findall(r"[0-9a-zа-яё]+", part, re.I)]
+    return " " + " ".join(words) + " "
+
+
+def _run(statements: tuple[str, ...]) -> None:
+    for statement in statements:
+        op.execute(statement)
+
+
+FACET_COLUMNS = ["status", "origin", "kind", "city_id", "year", "format", "level"]
+
+
+def upgrade():
+    op.create_index("ix_entries_facets", "entries", FACET_COLUMNS)
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        _run(v0002.SQLITE_DOWN)
+    elif dialect == "postgresql":
+        _run(v0002.POSTGRESQL_DOWN)
+    _rewrite(index_text)
+    if dialect == "sqlite":
+        _run(SQLITE_UP)
+    elif dialect == "postgresql":
+        _run(POSTGRESQL_UP)
+
+
+def downgrade():
+    op.drop_index("ix_entries_facets", table_name="entries")
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        _run(v0002.SQLITE_DOWN)
+    elif dialect == "postgresql":
+        _run(v0002.POSTGRESQL_DOWN)
+    _rewrite(_stem_text)
+    if dialect == "sqlite":
+        _run(v0002.SQLITE_UP)
+    elif dialect == "postgresql":
+        _run(v0002.POSTGRESQL_UP)
