@@ -172,6 +172,8 @@ def test_own_and_mirrored_dates_share_one_range(api: Api, omsk: str) -> None:
             body.pop("starts_on"), body.pop("ends_on")
         answer = api.post("/api/v1/events", body, omsk)
         assert answer.status_code == 422, change
+    from datetime import UTC, datetime
+
     from service.mirror.records import RecordError, load_record
 
     record = {
@@ -182,10 +184,11 @@ def test_own_and_mirrored_dates_share_one_range(api: Api, omsk: str) -> None:
         "city": {"slug": "tomsk", "name": "Томск"},
         "updated": "2020-01-01T00:00:00+00:00",
     }
+    now = datetime.now(UTC)
     with pytest.raises(RecordError):
-        load_record(record)
+        load_record(record, now)
     with pytest.raises(RecordError):
-        load_record({**record, "year": 2020, "starts_on": "0001-01-01"})
+        load_record({**record, "year": 2020, "starts_on": "0001-01-01"}, now)
 
 
 def test_remote_images_become_links(api: Api, omsk: str) -> None:
