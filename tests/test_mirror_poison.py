@@ -139,7 +139,8 @@ def test_poison_pills_are_refused_one_by_one(
 
     from tests.test_web_admin import logged_in
 
-    admin_page = logged_in(mirror, api, runner, "omsk", "Омск").client.get("/admin/subscriptions")
+    manager = logged_in(mirror, api, runner, "omsk", "Омск", instance=True)
+    admin_page = manager.client.get("/admin/subscriptions")
     html = admin_page.get_data(as_text=True)
     assert admin_page.status_code == 200 and "Отклонено при последнем опросе" in html
     assert html.count("<li>tag:source.test") >= len(PILLS) and "javascript:" not in html
