@@ -119,8 +119,15 @@ def test_poison_pills_are_refused_one_by_one(
     (sub,) = api.get(SUBS, operator).json
     assert sub["state"] == "active" and sub["entries_mirrored"] == 4
     assert sub["refused_count"] == len(PILLS)
-    assert sub["links_dropped"] == 1 and sub["site_url"] is None
+    # asdg:url, the item's url and the feed's home page: each counted with its reason
+    assert sub["links_dropped"] == 3 and sub["site_url"] is None
     reasons = sub["refusal_reasons"].splitlines()
+    dropped = [r for r in reasons if "отброшена ссылка" in r]
+    assert sorted(r.split(": отброшена ")[1] for r in dropped) == [
+        "ссылка записи: схема «data», а не http или https",
+        "ссылка на оригинал (asdg:url): схема «javascript», а не http или https",
+        "ссылка на сайт ленты: схема «javascript», а не http или https",
+    ]
     for n, (name, _, _, word) in enumerate(PILLS):
         line = next((r for r in reasons if f"-pill-{n}:" in r), "")
         assert word in line, (name, reasons)
@@ -139,7 +146,8 @@ def test_poison_pills_are_refused_one_by_one(
 
     from tests.test_web_admin import logged_in
 
-    admin_page = logged_in(mirror, api, runner, "omsk", "Омск").client.get("/admin/subscriptions")
+    manager = logged_in(mirror, api, runner, "omsk", "Омск", instance=True)
+    admin_page = manager.client.get("/admin/subscriptions")
     html = admin_page.get_data(as_text=True)
     assert admin_page.status_code == 200 and "Отклонено при последнем опросе" in html
     assert html.count("<li>tag:source.test") >= len(PILLS) and "javascript:" not in html
