@@ -10,8 +10,6 @@ page or a feed this instance publishes.
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -20,7 +18,7 @@ from sqlalchemy import select
 from service.store.models import Entry, Subscription, db
 from tests.conftest import Api
 from tests.feedserver import FeedServer
-from tests.test_web_admin import flashed, logged_in
+from tests.test_web_admin import flashed, logged_in, upload_opml
 
 SUBS = "/api/v1/subscriptions"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -125,12 +123,7 @@ def test_opml_html_url_dropped_is_counted_until_the_first_poll(
         "</body></opml>"
     ).encode()
     manager = logged_in(mirror, api, runner, "omsk", "Омск", instance=True)
-    posted = manager.client.post(
-        "/admin/subscriptions/opml",
-        data={"opml": (io.BytesIO(opml), "feeds.opml")},
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    )
+    posted = upload_opml(manager, opml)
     assert "Из OPML добавлено подписок: 2. Отброшено ссылок" in flashed(posted)
     html = posted.get_data(as_text=True)
     assert '<dd class="links-dropped">1 (' in html and "javascript:" not in html
