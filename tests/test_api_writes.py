@@ -4,6 +4,7 @@ validation, and input bounds (ids, NUL, lone surrogates, nesting, huge numbers).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -182,10 +183,11 @@ def test_own_and_mirrored_dates_share_one_range(api: Api, omsk: str) -> None:
         "city": {"slug": "tomsk", "name": "Томск"},
         "updated": "2020-01-01T00:00:00+00:00",
     }
+    now = datetime.now(UTC)
     with pytest.raises(RecordError):
-        load_record(record)
+        load_record(record, now)
     with pytest.raises(RecordError):
-        load_record({**record, "year": 2020, "starts_on": "0001-01-01"})
+        load_record({**record, "year": 2020, "starts_on": "0001-01-01"}, now)
 
 
 def test_remote_images_become_links(api: Api, omsk: str) -> None:
