@@ -24,6 +24,8 @@ def is_http_url(url: str) -> bool:
 #: Longest URL stored from remote input.
 MAX_URL = 2000
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f\ud800-\udfff]")
+#: A URL's scheme as RFC 3986 spells it (what a drop reason names), bounded.
+SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,19}):")
 
 
 def url_flaw(url: str) -> LinkFlaw | None:
@@ -70,10 +72,6 @@ def checked_url(url: object, kind: LinkKind) -> tuple[str | None, DroppedLink | 
         return url, None
     scheme = SCHEME.match(url)
     return None, DroppedLink(kind, flaw, scheme.group(1).lower() if scheme else None)
-
-
-#: A URL's scheme as RFC 3986 spells it (what a drop reason names), bounded.
-SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,19}):")
 
 
 def origin_of(url: str | None) -> str | None:
