@@ -17,8 +17,8 @@ from lxml import etree, html
 from feeds.errors import DiscoveryError, FeedParseError
 from feeds.parse import _parse_xml as parse_hardened_xml
 from feeds.signing import KeyStatement, read_statement
-from feeds.types import Outline
-from feeds.urls import is_http_url, origin_of, resolve, safe_url
+from feeds.types import LinkKind, Outline
+from feeds.urls import checked_url, is_http_url, origin_of, resolve
 
 #: Feed media types, best first.
 FEED_TYPES = (
@@ -77,8 +77,10 @@ def read_opml(data: bytes) -> list[Outline]:
         if not is_http_url(url):
             raise DiscoveryError(f"В OPML адрес ленты не http(s): {url[:200]}")
         text = (element.get("title") or element.get("text") or "").strip()[:500]
+        html_url, dropped = checked_url(element.get("htmlUrl"), LinkKind.HTML_URL)
         outlines.setdefault(
-            url, Outline(text=text, xml_url=url, html_url=safe_url(element.get("htmlUrl")))
+            url,
+            Outline(text, url, html_url, dropped_links=(dropped,) if dropped else ()),
         )
         if len(outlines) > MAX_OUTLINES:
             raise DiscoveryError(f"В OPML больше {MAX_OUTLINES} лент")

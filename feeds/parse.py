@@ -21,7 +21,9 @@ content); an entry without a date gets the feed's date, or the time of
 parsing when the feed has none either. Anything unreadable raises
 :class:`feeds.errors.FeedParseError`; a single entry with broken extension
 data keeps its generic fields, loses its ``record`` and is named in
-``ParsedFeed.problems``.
+``ParsedFeed.problems``. Links are read by :mod:`feeds.links`: only absolute
+http(s) URLs are kept, and each link a page would show that was dropped is
+noted on its entry or document (``dropped_links``) for the mirror to count.
 """
 
 from __future__ import annotations
@@ -33,10 +35,8 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 from lxml import etree
@@ -44,10 +44,10 @@ from lxml import etree
 from feeds import extension as ext
 from feeds import html as html_policy
 from feeds.errors import FeedParseError
-from feeds.extension import AT_NS, ATOM_NS, FH_NS, RECORD, XML_NS, RecordError, read_record
+from feeds.extension import AT_NS, ATOM_NS, FH_NS, RECORD, RecordError, read_record
 from feeds.extension import read_record_json as _read_record_json
-from feeds.types import ParsedEntry, ParsedFeed, Record, SourceInfo, Tombstone
-from feeds.urls import safe_url
+from feeds.links import Drops, alternate, atom_links, feedparser_links, first, nav_url
+from feeds.types import LinkKind, ParsedEntry, ParsedFeed, Record, SourceInfo, Tombstone
 from feeds.websub import MAX_HUBS, json_hubs
 
 MAX_ENTRIES = 10_000
@@ -89,12 +89,6 @@ def html_to_text(fragment: str) -> str:
 
 def _clip(text: str | None, limit: int) -> str:
     return (text or "").strip()[:limit]
-
-
-def _url(value: Any, base: str) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return safe_url(urljoin(base, value.strip()))
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -179,16 +173,6 @@ def _parse_xml(body: bytes) -> etree._Element:
 # -- Atom ---------------------------------------------------------------------------
 
 
-def _base(element: etree._Element, url: str) -> str:
-    """The base URI in effect for an element (xml:base on it and its ancestors)."""
-    chain = [e.get(f"{{{XML_NS}}}base") for e in (element, *element.iterancestors())]
-    base = url
-    for value in reversed(chain):
-        if value:
-            base = urljoin(base, value.strip())
-    return base
-
-
 def _text_construct(element: etree._Element | None) -> str:
     """Plain text of an Atom text construct (text, html or xhtml)."""
     if element is None:
@@ -230,51 +214,28 @@ def _content_html(element: etree._Element | None) -> str | None:
     return None
 
 
-def _links(parent: etree._Element, url: str) -> dict[str, list[tuple[str, str | None]]]:
-    """rel -> [(absolute href, type)] of the atom:link children; ``url`` is the document's."""
-    out: dict[str, list[tuple[str, str | None]]] = {}
-    for link in parent.iterchildren(f"{A}link"):
-        href = _url(link.get("href"), _base(link, url))
-        if href:
-            out.setdefault(link.get("rel") or "alternate", []).append((href, link.get("type")))
-    return out
-
-
-def _alternate(links: dict[str, list[tuple[str, str | None]]]) -> str | None:
-    alternates = links.get("alternate", [])
-    for href, media_type in alternates:
-        if media_type in (None, "text/html", "application/xhtml+xml"):
-            return href
-    return alternates[0][0] if alternates else None
-
-
-def _first(links: dict[str, list[tuple[str, str | None]]], rel: str) -> str | None:
-    found = links.get(rel)
-    return found[0][0] if found else None
-
-
 def _persons(parent: etree._Element, tag: str) -> tuple[str, ...]:
     names = [_clip(p.findtext(f"{A}name"), MAX_NAME) for p in parent.iterchildren(tag)]
     return tuple(n for n in names if n)[:MAX_AUTHORS]
 
 
-def _source(entry: etree._Element, url: str) -> SourceInfo | None:
+def _source(entry: etree._Element, url: str, drops: Drops) -> SourceInfo | None:
     source = entry.find(f"{A}source")
     if source is None:
         return None
-    links = _links(source, url)
+    links = atom_links(source, url, drops, LinkKind.SOURCE, ("self", "alternate"))
     return SourceInfo(
         id=_clip(source.findtext(f"{A}id"), MAX_URL) or None,
         title=_clip(_text_construct(source.find(f"{A}title")), MAX_TITLE) or None,
-        url=_first(links, "self") or _alternate(links),
+        url=first(links, "self") or alternate(links),
     )
 
 
 def _atom_entry(
     element: etree._Element, url: str, fallback: datetime, problems: _Problems
 ) -> ParsedEntry:
-    links = _links(element, url)
-    link = _alternate(links)
+    drops = Drops()
+    link = alternate(atom_links(element, url, drops))
     title = _clip(_text_construct(element.find(f"{A}title")), MAX_TITLE)
     summary_element = element.find(f"{A}summary")
     content = _content_html(element.find(f"{A}content"))
@@ -305,9 +266,10 @@ def _atom_entry(
         content_html=content,
         summary=summary,
         record=record,
-        source=_source(element, url),
+        source=_source(element, url, drops),
         authors=_persons(element, f"{A}author"),
         categories=categories,
+        dropped_links=drops(),
     )
 
 
@@ -329,12 +291,13 @@ def _tombstone(element: etree._Element, url: str, problems: _Problems) -> Tombst
         return None
     by = element.find(f"{{{AT_NS}}}by")
     name = _clip(by.findtext(f"{A}name"), MAX_NAME) if by is not None else ""
-    link, (signature, key_id) = _alternate(_links(element, url)), ext.read_signature(element)
+    link, (signature, key_id) = alternate(atom_links(element, url)), ext.read_signature(element)
     return Tombstone(ref, when, name or None, link, signature, key_id)
 
 
 def _parse_atom(root: etree._Element, url: str) -> ParsedFeed:
-    links = _links(root, url)
+    drops = Drops()
+    links = atom_links(root, url, drops, LinkKind.SITE)
     problems = _Problems()
     updated = parse_date(root.findtext(f"{A}updated")) or datetime.now(UTC)
     entries = list(root.iterchildren(f"{A}entry"))
@@ -346,20 +309,21 @@ def _parse_atom(root: etree._Element, url: str) -> ParsedFeed:
     tombstones = [_tombstone(t, url, problems) for t in tombstone_elements]
     return ParsedFeed(
         title=_clip(_text_construct(root.find(f"{A}title")), MAX_TITLE),
-        feed_id=_clip(root.findtext(f"{A}id"), MAX_URL) or _first(links, "self") or url,
+        feed_id=_clip(root.findtext(f"{A}id"), MAX_URL) or first(links, "self") or url,
         url=url,
-        site_url=_alternate(links),
-        self_url=_first(links, "self"),
-        prev_archive=_first(links, "prev-archive"),
+        site_url=alternate(links),
+        self_url=first(links, "self"),
+        prev_archive=first(links, "prev-archive"),
         is_archive=root.find(f"{{{FH_NS}}}archive") is not None,
         entries=tuple(_atom_entry(e, url, updated, problems) for e in entries),
         tombstones=tuple(t for t in tombstones if t is not None),
         format="atom",
-        current_url=_first(links, "current"),
-        next_archive=_first(links, "next-archive"),
+        current_url=first(links, "current"),
+        next_archive=first(links, "next-archive"),
         problems=tuple(problems.items),
         hubs=tuple(href for href, _ in links.get("hub", []))[:MAX_HUBS],
         keys=ext.read_keys(root),
+        dropped_links=drops(),
     )
 
 
@@ -382,7 +346,9 @@ def _json_authors(item: dict[str, Any]) -> tuple[str, ...]:
 def _json_entry(
     item: dict[str, Any], url: str, fallback: datetime, problems: _Problems
 ) -> ParsedEntry:
-    link = _url(item.get("url"), url) or _url(item.get("external_url"), url)
+    drops = Drops()
+    link = drops.keep(item.get("url"), url, LinkKind.ENTRY)
+    link = drops.keep(item.get("external_url"), url, LinkKind.ENTRY) or link
     title = _str(item.get("title"), MAX_TITLE)
     if isinstance(item.get("content_html"), str):
         content = sanitize(item["content_html"])
@@ -410,7 +376,7 @@ def _json_entry(
             record = _checked_record(record, entry_id, content, problems)
     source = None
     relayed = record.get("source") if record is not None else None
-    if isinstance(relayed, dict):
+    if isinstance(relayed, dict):  # its url is checked with the record's (asdg:url)
         source = SourceInfo(
             id=relayed.get("id"), title=relayed.get("title"), url=relayed.get("url")
         )
@@ -426,6 +392,7 @@ def _json_entry(
         source=source,
         authors=_json_authors(item),
         categories=categories,
+        dropped_links=drops(),
     )
 
 
@@ -494,22 +461,24 @@ def _parse_json(body: bytes, url: str) -> ParsedFeed:
             entries.append(_json_entry(item, url, fallback, problems))
     if len(tombstones) > MAX_TOMBSTONES:
         raise FeedParseError(f"В документе больше {MAX_TOMBSTONES} удалённых записей")
-    feed_url = _url(doc.get("feed_url"), url)
+    feed_url = nav_url(doc.get("feed_url"), url)
+    drops = Drops()
     return ParsedFeed(
         title=_str(doc.get("title"), MAX_TITLE),
         feed_id=feed_url or url,
         url=url,
-        site_url=_url(doc.get("home_page_url"), url),
-        self_url=_url(meta.get("self"), url) or feed_url,
-        prev_archive=_url(doc.get("next_url"), url),
+        site_url=drops.keep(doc.get("home_page_url"), url, LinkKind.SITE),
+        self_url=nav_url(meta.get("self"), url) or feed_url,
+        prev_archive=nav_url(doc.get("next_url"), url),
         is_archive=meta.get("archive") is True,
         entries=tuple(entries),
         tombstones=tuple(tombstones),
         format="json",
-        current_url=_url(meta.get("current"), url),
+        current_url=nav_url(meta.get("current"), url),
         problems=tuple(problems.items),
-        hubs=tuple(h for h in (_url(u, url) for u in json_hubs(doc.get("hubs"))) if h),
+        hubs=tuple(h for h in (nav_url(u, url) for u in json_hubs(doc.get("hubs"))) if h),
         keys=ext.json_keys(meta.get("keys")),
+        dropped_links=drops(),
     )
 
 
@@ -525,17 +494,9 @@ def _struct_time(value: time.struct_time | None) -> datetime | None:
         return None
 
 
-def _fp_links(links: Iterable[dict[str, Any]], url: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for link in links:
-        href = _url(link.get("href"), url)
-        if href:
-            out.setdefault(link.get("rel") or "alternate", href)
-    return out
-
-
 def _generic_entry(entry: Any, url: str, fallback: datetime) -> ParsedEntry:
-    link = _url(entry.get("link"), url)
+    drops = Drops()
+    link = drops.keep(entry.get("link"), url, LinkKind.ENTRY)
     title = _clip(html_to_text(entry.get("title", "")), MAX_TITLE)
     contents = entry.get("content") or []
     raw = contents[0].get("value", "") if contents else entry.get("summary", "")
@@ -559,6 +520,7 @@ def _generic_entry(entry: Any, url: str, fallback: datetime) -> ParsedEntry:
         source=None,
         authors=(author,) if author else (),
         categories=tags[:MAX_CATEGORIES],
+        dropped_links=drops(),
     )
 
 
@@ -573,7 +535,8 @@ def _parse_generic(body: bytes, root: etree._Element, url: str) -> ParsedFeed:
     if len(parsed.entries) > MAX_ENTRIES:
         raise FeedParseError(f"В документе больше {MAX_ENTRIES} записей")
     feed = parsed.feed
-    links = _fp_links(feed.get("links") or (), url)
+    links = feedparser_links(feed.get("links") or (), url)
+    drops = Drops()
     fallback = (
         _struct_time(dict.get(feed, "updated_parsed"))
         or _struct_time(dict.get(feed, "published_parsed"))
@@ -583,7 +546,7 @@ def _parse_generic(body: bytes, root: etree._Element, url: str) -> ParsedFeed:
         title=_clip(html_to_text(feed.get("title", "")), MAX_TITLE),
         feed_id=_clip(feed.get("id"), MAX_URL) or links.get("self") or url,
         url=url,
-        site_url=_url(feed.get("link"), url),
+        site_url=drops.keep(feed.get("link"), url, LinkKind.SITE),
         self_url=links.get("self"),
         prev_archive=links.get("prev-archive"),
         is_archive=root.find(f".//{{{FH_NS}}}archive") is not None,
@@ -593,4 +556,5 @@ def _parse_generic(body: bytes, root: etree._Element, url: str) -> ParsedFeed:
         current_url=links.get("current"),
         next_archive=links.get("next-archive"),
         hubs=(links["hub"],) if "hub" in links else (),
+        dropped_links=drops(),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import NotRequired, Required, TypedDict
 
 from feeds.signing import KeyStatement
@@ -144,6 +145,42 @@ class FeedDocument:
     keys: tuple[KeyStatement, ...] = ()
 
 
+class LinkKind(StrEnum):
+    """Which link of remote input was dropped (see :class:`DroppedLink`)."""
+
+    #: An entry's alternate link (Atom ``link``, JSON Feed ``url``/``external_url``, RSS ``link``).
+    ENTRY = "entry"
+    #: A record's ``asdg:url`` (``_asdg.url``): the page of the original.
+    RECORD = "record"
+    #: A relayed entry's source link (``atom:source`` or the record's ``source.url``).
+    SOURCE = "source"
+    #: The feed's home page (Atom alternate link, JSON ``home_page_url``, RSS ``link``).
+    SITE = "site"
+    #: An OPML outline's ``htmlUrl``.
+    HTML_URL = "html_url"
+
+
+class LinkFlaw(StrEnum):
+    """Why a link was dropped: only absolute http(s) URLs are stored."""
+
+    SCHEME = "scheme"
+    #: No host, a bad port, not text.
+    MALFORMED = "malformed"
+    #: Spaces, control characters or lone surrogates.
+    CHARACTERS = "characters"
+    TOO_LONG = "too_long"
+
+
+@dataclass(frozen=True)
+class DroppedLink:
+    """A link of remote input that was not stored, and why."""
+
+    kind: LinkKind
+    flaw: LinkFlaw
+    #: The scheme it had (lowercase, at most 20 characters), when it had one.
+    scheme: str | None = None
+
+
 @dataclass(frozen=True)
 class Outline:
     """One feed listed in an OPML document."""
@@ -153,6 +190,8 @@ class Outline:
     html_url: str | None = None
     #: The OPML ``type``; readers expect "rss" for any feed format.
     type: str = "rss"
+    #: Its ``htmlUrl`` when it was dropped (not an absolute http(s) URL).
+    dropped_links: tuple[DroppedLink, ...] = ()
 
 
 # -- parsing ------------------------------------------------------------------
@@ -184,6 +223,8 @@ class ParsedEntry:
     source: SourceInfo | None
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    #: Its links that were not stored (alternate and source links not absolute http(s)).
+    dropped_links: tuple[DroppedLink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,3 +268,5 @@ class ParsedFeed:
     hubs: tuple[str, ...] = ()
     #: Key statements the document makes (its site's public keys).
     keys: tuple[KeyStatement, ...] = ()
+    #: The document's own links that were not stored (its home page); entries' are on them.
+    dropped_links: tuple[DroppedLink, ...] = ()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
+from feeds.types import DroppedLink, LinkFlaw, LinkKind
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
@@ -22,21 +24,54 @@ def is_http_url(url: str) -> bool:
 #: Longest URL stored from remote input.
 MAX_URL = 2000
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f\ud800-\udfff]")
+#: A URL's scheme as RFC 3986 spells it (what a drop reason names), bounded.
+SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,19}):")
+
+
+def url_flaw(url: str) -> LinkFlaw | None:
+    """Why ``url`` may not be stored as a link (None: it may)."""
+    if len(url) > MAX_URL:
+        return LinkFlaw.TOO_LONG
+    if _UNSAFE_URL.search(url):
+        return LinkFlaw.CHARACTERS
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError:
+        return LinkFlaw.MALFORMED
+    if parts.scheme not in DEFAULT_PORTS:
+        return LinkFlaw.SCHEME
+    return None if parts.hostname else LinkFlaw.MALFORMED
 
 
 def safe_url(url: object) -> str | None:
     """``url`` when it is an absolute http(s) URL a page may link to, else None.
 
     Remote input (entry links, ``asdg:url``, source links, a feed's home page,
-    OPML ``htmlUrl``) is stored only through this: ``javascript:``, ``data:``
-    and every other scheme, relative URLs, control characters, spaces and
-    overlong URLs are dropped.
+    OPML ``htmlUrl``) is stored only through this (or :func:`checked_url`,
+    which says why a URL was dropped): ``javascript:``, ``data:`` and every
+    other scheme, relative URLs, control characters, spaces and overlong URLs
+    are dropped.
     """
-    if not isinstance(url, str) or not url or len(url) > MAX_URL:
+    if not isinstance(url, str) or not url:
         return None
-    if _UNSAFE_URL.search(url) or not is_http_url(url):
-        return None
-    return url
+    return None if url_flaw(url) else url
+
+
+def checked_url(url: object, kind: LinkKind) -> tuple[str | None, DroppedLink | None]:
+    """``(url, None)`` when ``url`` may be stored, else ``(None, why it was dropped)``.
+
+    An absent or empty value is no link at all: ``(None, None)``.
+    """
+    if url is None or (isinstance(url, str) and not url.strip()):
+        return None, None
+    if not isinstance(url, str):
+        return None, DroppedLink(kind, LinkFlaw.MALFORMED)
+    flaw = url_flaw(url)
+    if flaw is None:
+        return url, None
+    scheme = SCHEME.match(url)
+    return None, DroppedLink(kind, flaw, scheme.group(1).lower() if scheme else None)
 
 
 def origin_of(url: str | None) -> str | None:

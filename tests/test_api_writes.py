@@ -4,6 +4,7 @@ validation, and input bounds (ids, NUL, lone surrogates, nesting, huge numbers).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest

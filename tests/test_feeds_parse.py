@@ -12,7 +12,7 @@ from feeds.errors import FeedParseError
 from feeds.extension import NS
 from feeds.parse import MAX_ENTRIES, parse_feed
 from feeds.publish import render_atom, render_json
-from feeds.types import FeedDocument, FeedItem
+from feeds.types import DroppedLink, FeedDocument, FeedItem, LinkFlaw, LinkKind
 
 URL = "https://city.example/feeds/all.atom"
 WHEN = datetime(2021, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -375,3 +375,55 @@ def test_characters_xml_cannot_carry_are_dropped_from_atom() -> None:
     json_record = parse_feed(render_json(document((FeedItem(record, False, WHEN),))), url=URL)
     assert json_record.entries[0].record is not None
     assert json_record.entries[0].record["plans"] == "a\x01b"  # JSON carries them as they are
+
+
+_DROPPED_DOCS = {
+    "atom": (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:f</id>'
+        '<link href="data:text/html,x"/><updated>2024-01-01T00:00:00Z</updated>'
+        '<entry><id>urn:e</id><title>e</title><link href="javascript:alert(1)"/>'
+        '<link rel="alternate" type="text/html" href="/ok"/>'
+        "<updated>2024-01-01T00:00:00Z</updated></entry></feed>"
+    ),
+    "json": json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "t",
+            "home_page_url": "data:text/html,x",
+            "items": [{"id": "urn:e", "url": "javascript:alert(1)", "external_url": "/ok"}],
+        }
+    ),
+    "rss": (
+        '<rss version="2.0"><channel><title>t</title><link>data:text/html,x</link>'
+        "<item><guid>urn:e</guid><title>e</title><link>javascript:alert(1)</link></item>"
+        "</channel></rss>"
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(_DROPPED_DOCS))
+def test_dropped_links_are_noted_with_their_kind_and_reason(fmt: str) -> None:
+    feed = parse_feed(_DROPPED_DOCS[fmt].encode(), url=URL)
+    assert feed.site_url is None
+    assert feed.dropped_links == (DroppedLink(LinkKind.SITE, LinkFlaw.SCHEME, "data"),)
+    (entry,) = feed.entries
+    assert entry.dropped_links == (DroppedLink(LinkKind.ENTRY, LinkFlaw.SCHEME, "javascript"),)
+    # a relative link is made absolute, not dropped (RSS has only one link per item)
+    assert entry.link == (None if fmt == "rss" else "https://city.example/ok")
+
+
+def test_links_with_spaces_or_too_long_are_dropped_with_that_reason() -> None:
+    long = "https://city.example/" + "a" * 2000
+    feed = parse_feed(
+        json.dumps(
+            {
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": "t",
+                "home_page_url": "https://exa mple.org/",
+                "items": [{"id": "urn:e", "url": long}],
+            }
+        ).encode(),
+        url=URL,
+    )
+    assert [d.flaw for d in feed.dropped_links] == [LinkFlaw.CHARACTERS]
+    assert [d.flaw for d in feed.entries[0].dropped_links] == [LinkFlaw.TOO_LONG]

@@ -119,8 +119,15 @@ def test_poison_pills_are_refused_one_by_one(
     (sub,) = api.get(SUBS, operator).json
     assert sub["state"] == "active" and sub["entries_mirrored"] == 4
     assert sub["refused_count"] == len(PILLS)
-    assert sub["links_dropped"] == 1 and sub["site_url"] is None
+    # asdg:url, the item's url and the feed's home page: each counted with its reason
+    assert sub["links_dropped"] == 3 and sub["site_url"] is None
     reasons = sub["refusal_reasons"].splitlines()
+    dropped = [r for r in reasons if "отброшена ссылка" in r]
+    assert sorted(r.split(": отброшена ")[1] for r in dropped) == [
+        "ссылка записи: схема «data», а не http или https",
+        "ссылка на оригинал (asdg:url): схема «javascript», а не http или https",
+        "ссылка на сайт ленты: схема «javascript», а не http или https",
+    ]
     for n, (name, _, _, word) in enumerate(PILLS):
         line = next((r for r in reasons if f"-pill-{n}:" in r), "")
         assert word in line, (name, reasons)

@@ -533,18 +533,23 @@ def test_subscriptions_page(app: Flask, manager: Admin, source: Instance, runner
     assert "Иркутские игры" not in client.get("/").get_data(as_text=True)
 
 
+def upload_opml(admin: Admin, opml: bytes) -> TestResponse:
+    """The admin page's OPML upload, the redirect followed."""
+    return admin.client.post(
+        "/admin/subscriptions/opml",
+        data={"opml": (io.BytesIO(opml), "feeds.opml")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+
+
 def test_subscriptions_from_opml(manager: Admin) -> None:
     opml = (
         '<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><head><title>x</title></head>'
         '<body><outline type="rss" text="Томск" xmlUrl="https://tomsk.example/feeds/all.atom"/>'
         "</body></opml>"
     ).encode()
-    posted = manager.client.post(
-        "/admin/subscriptions/opml",
-        data={"opml": (io.BytesIO(opml), "feeds.opml")},
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    )
+    posted = upload_opml(manager, opml)
     assert "Из OPML добавлено подписок: 1" in flashed(posted)
     assert "https://tomsk.example/feeds/all.atom" in posted.get_data(as_text=True)
     broken = manager.client.post(

@@ -10,16 +10,17 @@ and the rest of its feed is stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from feeds import bounds
 from feeds.signing import authority_of, canonical_record, canonical_tombstone, verify
-from feeds.types import Tombstone
-from feeds.urls import safe_url
+from feeds.types import DroppedLink, LinkKind, Tombstone
+from feeds.urls import checked_url
 from service.cities import SLUG
+from service.mirror.results import MAX_REASONS, link_reason
 from service.trust.pins import KeyRing, Pinned
 from service.vocab import EventFormat, EventLevel, EventStage, Kind
 
@@ -73,16 +74,29 @@ def check_text(data: Mapping[str, Any]) -> None:
 
 @dataclass
 class Links:
-    """URLs of remote input kept only when absolute http(s); the others are counted."""
+    """URLs of remote input kept only when absolute http(s); the others are counted, with why.
+
+    The parser notes the links it dropped (:attr:`feeds.types.ParsedEntry.dropped_links`,
+    :attr:`feeds.types.ParsedFeed.dropped_links`); :meth:`note` counts them here with
+    the ones :meth:`keep` drops from records, so a poll counts every link it dropped.
+    """
 
     dropped: int = 0
+    #: One line per dropped link (the first :data:`MAX_REASONS`; the count is exact).
+    reasons: list[str] = field(default_factory=list)
 
-    def keep(self, url: Any) -> str | None:
-        if url is None:
-            return None
-        safe = safe_url(url)
-        self.dropped += safe is None
+    def keep(self, url: Any, kind: LinkKind = LinkKind.RECORD, where: str = "") -> str | None:
+        safe, dropped = checked_url(url, kind)
+        if dropped is not None:
+            self.note(where, (dropped,))
         return safe
+
+    def note(self, where: str, dropped: Iterable[DroppedLink]) -> None:
+        """Count links dropped from ``where`` (an entry's id, a document's URL)."""
+        for link in dropped:
+            self.dropped += 1
+            if len(self.reasons) < MAX_REASONS:
+                self.reasons.append(link_reason(where, link))
 
 
 def _check_city(city: Mapping[str, Any]) -> dict[str, Any]:
@@ -132,10 +146,11 @@ def load_record(
     check(len(data["topics"]) <= bounds.MAX_TOPICS, "topics")
     check(len(data["tags"]) <= bounds.MAX_TAGS, "tags")
     check(all(len(t) <= bounds.TAG_MAX for t in data["tags"]), "tags")
-    data["url"] = links.keep(data.get("url"))
+    where = str(data["id"])
+    data["url"] = links.keep(data.get("url"), LinkKind.RECORD, where)
     source = data.get("source")
     if isinstance(source, dict):
-        data["source"] = {**source, "url": links.keep(source.get("url"))}
+        data["source"] = {**source, "url": links.keep(source.get("url"), LinkKind.SOURCE, where)}
     return data
 
 

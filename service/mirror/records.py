@@ -78,8 +78,10 @@ class Batch:
     problems: list[str] = field(default_factory=list)
     #: Entries and tombstones refused by the checks here (not counting parse problems).
     refused: int = 0
-    #: Links dropped because they were not absolute http(s) URLs.
+    #: Links dropped because they were not absolute http(s) URLs (by the parser and here).
     links_dropped: int = 0
+    #: Why, one line per link (the first ones).
+    link_reasons: list[str] = field(default_factory=list)
     #: Signed records and tombstones whose key is not known yet: they wait for a later poll.
     waiting: int = 0
 
@@ -104,7 +106,7 @@ def _generic_data(entry: ParsedEntry, city: dict[str, Any]) -> dict[str, Any]:
         "summary": entry.summary,
         "published": entry.published,
         "updated": entry.updated,
-        "url": safe_url(entry.link),
+        "url": safe_url(entry.link),  # safe already (feeds.links, which noted a drop)
         "generic": True,
         "content_html": entry.content_html,
     }
@@ -178,6 +180,7 @@ def collect(
     for page in pages:
         page_origin = origin_of(page.url) or origin_of(sub_url) or ""
         batch.problems.extend(page.feed.problems[:MAX_PROBLEMS])
+        links.note(page.url, page.feed.dropped_links)
         for entry in page.feed.entries:
             if entry.record is None and ours:
                 batch.refuse(f"{_name(entry.id)}: запись без расширения asdg пропущена")
@@ -190,6 +193,7 @@ def collect(
                 continue
             if version.payload.source is None:
                 version.payload.source = own_source
+            links.note(_name(entry.id), entry.dropped_links)
             batch.versions.append(version)
         for tombstone in page.feed.tombstones:
             try:
@@ -197,7 +201,7 @@ def collect(
             except RecordError as e:
                 batch.refuse(f"{_name(tombstone.id)}: удаление отклонено: {e}")
                 batch.waiting += e.reason == UNKNOWN_KEY
-    batch.links_dropped = links.dropped
+    batch.links_dropped, batch.link_reasons = links.dropped, links.reasons
     return batch
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.decide import Refusal, Refused
 from feeds.errors import FeedsError, FetchError
+from feeds.types import DroppedLink, LinkFlaw, LinkKind
 from service.errors import FeedError
 from service.vocab import PollStatus
 
@@ -191,6 +192,32 @@ def describe_trouble(refused: Iterable[Refused], problems: list[str]) -> str | N
     if problems:
         parts.append(f"Пропущено записей с ошибками: {len(problems)} — {problems[0]}")
     return ". ".join(parts) if parts else None
+
+
+#: What a dropped link was, and why it was dropped (:class:`feeds.types.DroppedLink`).
+LINK_KINDS = {
+    LinkKind.ENTRY: "ссылка записи",
+    LinkKind.RECORD: "ссылка на оригинал (asdg:url)",
+    LinkKind.SOURCE: "ссылка на источник",
+    LinkKind.SITE: "ссылка на сайт ленты",
+    LinkKind.HTML_URL: "адрес сайта (htmlUrl) из OPML",
+}
+LINK_FLAWS = {
+    LinkFlaw.SCHEME: "схема «{scheme}», а не http или https",
+    LinkFlaw.MALFORMED: "не абсолютный адрес http(s)",
+    LinkFlaw.CHARACTERS: "пробелы или управляющие символы",
+    LinkFlaw.TOO_LONG: "длиннее 2000 символов",
+}
+
+
+def link_reason(where: str, link: DroppedLink) -> str:
+    """One line of the subscription's reasons for a dropped link (no URL of it is shown)."""
+    flaw = link.flaw
+    if flaw == LinkFlaw.SCHEME and not link.scheme:
+        flaw = LinkFlaw.MALFORMED
+    why = LINK_FLAWS[flaw].format(scheme=link.scheme)
+    head = f"{where[:200]}: " if where else ""
+    return f"{head}отброшена {LINK_KINDS[link.kind]}: {why}"
 
 
 #: Russian words for the operating system's connection errors ("[Errno 111] Connection refused").

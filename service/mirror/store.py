@@ -304,7 +304,7 @@ def store_document(sub: Subscription, result: PollResult, batch: Batch, origin: 
     sub.entries_mirrored = _count_mirrored(sub.id)
     sub.last_error = describe_trouble(plan.refused, batch.problems)
     sub.refused_count = result.refused
-    sub.refusal_reasons = add_reasons(result, plan.refused, batch.problems)
+    sub.refusal_reasons = add_reasons(result, plan.refused, [*batch.problems, *batch.link_reasons])
     sub.links_dropped = result.links_dropped
 
 

@@ -28,9 +28,11 @@ from feeds.discover import feed_links, looks_like_html, read_opml
 from feeds.errors import FeedsError
 from feeds.fetch import Fetched, Fetcher
 from feeds.parse import parse_feed
+from feeds.types import DroppedLink, ParsedFeed
 from feeds.urls import is_http_url, origin_of
 from service.entries.changelog import record_deletion
 from service.errors import ConflictError, NotFoundError, ValidationError
+from service.mirror.checks import Links
 from service.mirror.claims import (
     Claim,
     claim,
@@ -66,8 +68,8 @@ def fetcher() -> Fetcher:
     return Fetcher(settings().fetch)
 
 
-def find_feed(url: str) -> tuple[str, str | None, str | None]:
-    """The feed at ``url`` or announced by the page at ``url``: (url, title, site).
+def find_feed(url: str) -> tuple[str, str | None, ParsedFeed]:
+    """The feed at ``url`` or announced by the page at ``url``: (url, title, the feed read).
 
     The URL kept is the one asked for (or the page's feed link), unless the
     server moved it permanently.
@@ -90,7 +92,7 @@ def find_feed(url: str) -> tuple[str, str | None, str | None]:
         except FeedsError as error:
             raise ValidationError(f"Лента недоступна: {error_text(error)}", field="url") from error
     title = bounds.BAD_TEXT.sub("", feed.title) or None
-    return answer.permanent_url or feed_url, title, feed.site_url
+    return answer.permanent_url or feed_url, title, feed
 
 
 def add_subscription(url: str) -> Subscription:
@@ -101,9 +103,10 @@ def add_subscription(url: str) -> Subscription:
     """
     url = _check_url(url)
     _conflict_if_subscribed(url)
-    feed_url, title, site = find_feed(url)
+    feed_url, title, feed = find_feed(url)
     _conflict_if_subscribed(feed_url)
-    sub = Subscription(url=feed_url, title=title, site_url=site, next_poll=utcnow())
+    sub = Subscription(url=feed_url, title=title, site_url=feed.site_url, next_poll=utcnow())
+    _count_dropped(sub, feed_url, feed.dropped_links)
     db.session.add(sub)
     try:
         db.session.commit()
@@ -111,6 +114,14 @@ def add_subscription(url: str) -> Subscription:
         db.session.rollback()
         raise ConflictError(f"Подписка на {feed_url} уже есть", field="url") from error
     return sub
+
+
+def _count_dropped(sub: Subscription, where: str, dropped: tuple[DroppedLink, ...]) -> None:
+    """A new subscription's links dropped when subscribing, shown until its first poll."""
+    links = Links()
+    links.note(where, dropped)
+    sub.links_dropped = links.dropped
+    sub.refusal_reasons = "\n".join(links.reasons) or None
 
 
 def import_opml(data: bytes) -> list[Subscription]:
@@ -134,6 +145,7 @@ def import_opml(data: bytes) -> list[Subscription]:
             site_url=outline.html_url,
             next_poll=utcnow(),
         )
+        _count_dropped(sub, outline.xml_url, outline.dropped_links)
         db.session.add(sub)
         existing.add(outline.xml_url)
         created.append(sub)

@@ -81,10 +81,18 @@ class SubscriptionOutSchema(BaseSchema):
         metadata={"description": "Сколько записей и удалений отклонил последний опрос"}
     )
     refusal_reasons = fields.String(
-        allow_none=True, metadata={"description": "Причины отказа, по записи на строку (первые)"}
+        allow_none=True,
+        metadata={
+            "description": "Причины отказа и отброшенных ссылок, по одной на строку (первые)"
+        },
     )
     links_dropped = fields.Integer(
-        metadata={"description": "Отброшенные ссылки последнего опроса (не http(s))"}
+        metadata={
+            "description": (
+                "Отброшенные ссылки (не абсолютные http(s)) последнего опроса "
+                "или, до первого опроса, подписки"
+            )
+        }
     )
     poll_requested = fields.DateTime(
         allow_none=True, metadata={"description": "Запрошен опрос, который ещё не выполнен"}

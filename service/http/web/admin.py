@@ -469,7 +469,9 @@ def import_opml() -> Any:
     except ValidationError as error:
         db.session.rollback()
         return _subscriptions_page(error=f"Файл OPML не прочитан: {error.message}", status=422)
-    flash(f"Из OPML добавлено подписок: {len(created)}.")
+    dropped = sum(sub.links_dropped for sub in created)
+    tail = f" Отброшено ссылок (не http:// и не https://): {dropped}." if dropped else ""
+    flash(f"Из OPML добавлено подписок: {len(created)}.{tail}")
     return redirect(url_for("admin.subscriptions_page"))
 
 
