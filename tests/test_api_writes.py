@@ -173,8 +173,6 @@ def test_own_and_mirrored_dates_share_one_range(api: Api, omsk: str) -> None:
             body.pop("starts_on"), body.pop("ends_on")
         answer = api.post("/api/v1/events", body, omsk)
         assert answer.status_code == 422, change
-    from datetime import UTC, datetime
-
     from service.mirror.records import RecordError, load_record
 
     record = {
