@@ -362,14 +362,16 @@ def _tsvector_tier(where: list[Any], rank: Any, count: int, start: int, limit: i
     newest_first = (Entry.id.desc(),)
     if count <= window:
         return _tsvector_ids(where, (rank, Entry.updated.desc(), *newest_first), start, limit)
-    window_end = db.session.scalar(
-        select(Entry.id).where(*where).order_by(*newest_first).offset(window).limit(1)
-    )
     ids = []
     if start < window:
-        newest = [*where, Entry.id > window_end]
+        # The window's ids in the same statement: one scan of the newest matches.
+        in_window = select(Entry.id).where(*where).order_by(*newest_first).limit(window)
+        newest = [Entry.id.in_(in_window)]
         ids = _tsvector_ids(newest, (rank, *newest_first), start, min(limit, window - start))
     if len(ids) < limit:
+        window_end = db.session.scalar(
+            select(Entry.id).where(*where).order_by(*newest_first).offset(window).limit(1)
+        )
         older = [*where, Entry.id <= window_end]
         ids += _tsvector_ids(older, newest_first, max(0, start - window), limit - len(ids))
     return ids
