@@ -254,3 +254,34 @@ def test_ranks_the_newest_matches_of_a_very_common_word(app: Flask, api: Api, om
     assert titles(result) == ["Запись 3", "Запись 2", "Запись 1", "Запись 0"]
     app.config["SEARCH_RANK_WINDOW"] = app.config["SEARCH_RANK_WINDOW_POSTGRESQL"] = 10
     assert titles(search(api, "субботники")) == ["Запись 0", "Запись 3", "Запись 2", "Запись 1"]
+
+
+def test_postgresql_counts_a_common_word_up_to_a_limit(
+    app: Flask, client: Any, api: Api, omsk: str
+) -> None:
+    """Beyond SEARCH_COUNT_LIMIT_POSTGRESQL matches PostgreSQL says "more than"; the hits agree."""
+    app.config["SEARCH_COUNT_LIMIT_POSTGRESQL"] = 2
+    app.config["SEARCH_RANK_WINDOW"] = app.config["SEARCH_RANK_WINDOW_POSTGRESQL"] = 2
+    for number in range(5):
+        body = practice_body(title=f"Запись {number}", summary="Субботник во дворе.")
+        api.post("/api/v1/practices", body, omsk)
+    with app.app_context():
+        postgresql = db.engine.dialect.name == "postgresql"
+    pages = [search(api, "субботники", per_page=1, page=n) for n in range(1, 6)]
+    assert [titles(p) for p in pages] == [[f"Запись {n}"] for n in (4, 3, 2, 1, 0)]
+    first, last = pages[0], pages[-1]
+    if postgresql:  # counted to the end of the next page: enough for its link
+        assert (first["total"], first["complete"], first["total_exact"]) == (2, 2, False)
+        assert first["pages"] == 2
+    else:
+        assert (first["total"], first["total_exact"]) == (5, True)
+    assert (last["total"], last["total_exact"]) == (5, True)
+    # The page (20 a page) counts to the end of the next one: 40.
+    for number in range(5, 43):
+        body = practice_body(title=f"Запись {number}", summary="Субботник во дворе.")
+        api.post("/api/v1/practices", body, omsk)
+    page = client.get("/search", query_string={"q": "субботники"}).get_data(as_text=True)
+    if postgresql:
+        assert "Найдено: более 40, страница 1." in page
+    else:
+        assert "Найдено: 43, страница 1 из 3." in page

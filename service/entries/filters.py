@@ -151,12 +151,40 @@ def topic_tokens(codes: Iterable[str]) -> str:
     return " ".join(topic_token(c) for c in codes)
 
 
+def _render(found: Conditions, quote: Any, and_: str, or_: str) -> str:
+    """The conditions over the index's filter tokens, each made a term by ``quote``."""
+    terms = [quote(facet(t.column, t.value)) for t in found.all_of]
+    terms.append("(" + or_.join(quote(facet(t.column, t.value)) for t in found.visible_if) + ")")
+    if found.topics:
+        terms.append("(" + or_.join(quote(topic_token(c)) for c in found.topics) + ")")
+    return and_.join(terms)
+
+
 def fts5(found: Conditions) -> str | None:
     """The conditions as an FTS5 expression on the facets column; None when nothing can match."""
     if found.impossible:
         return None
-    terms = [f'"{facet(t.column, t.value)}"' for t in found.all_of]
-    terms.append("(" + " OR ".join(f'"{facet(t.column, t.value)}"' for t in found.visible_if) + ")")
-    if found.topics:
-        terms.append("(" + " OR ".join(f'"{topic_token(c)}"' for c in found.topics) + ")")
-    return "facets : (" + " AND ".join(terms) + ")"
+    return "facets : (" + _render(found, lambda t: f'"{t}"', " AND ", " OR ") + ")"
+
+
+#: What begins a filter token in PostgreSQL's ``entries.search_words`` (``=zspublished``):
+#: never the start of a word's lemma, so a text cannot pass for a filter value.
+TSVECTOR_FACET_MARK = "="
+
+
+def _lexeme(token: str) -> str:
+    escaped = token.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{TSVECTOR_FACET_MARK}{escaped}'"
+
+
+def tsquery(found: Conditions) -> str | None:
+    """The conditions as tsquery text over the filter lexemes of ``search_words``.
+
+    PostgreSQL's counterpart of :func:`fts5` (migration 0010_lemma_search
+    puts the same tokens, marked by :data:`TSVECTOR_FACET_MARK`, into the
+    GIN-indexed vector), so a search filters inside the index. None when
+    nothing can match.
+    """
+    if found.impossible:
+        return None
+    return _render(found, _lexeme, " & ", " | ")

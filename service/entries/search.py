@@ -17,10 +17,16 @@ same lemmas, so both find the same entries:
   page it shows. A query matching more than ``SEARCH_RANK_WINDOW`` entries in
   one tier (only words found in most entries do) has its newest matches
   ranked, the rest follow newest first.
-- PostgreSQL: a generated ``tsvector`` column, ``simple`` configuration (no
-  stemming of its own: the lemmas are already there) over the same lemmas,
-  with a GIN index; ranked by ``ts_rank_cd`` (cover density: words close
-  together count more).
+- PostgreSQL: generated ``tsvector`` columns, ``simple`` configuration (no
+  stemming of its own: the lemmas are already there) over the same lemmas:
+  ``search_words``, the distinct lemmas without positions plus one lexeme per
+  filter value (``=zspublished``, like FTS5's facets column), small enough to
+  stay in the row, with the GIN index that matches, filters and counts; and
+  ``search_vector``, with positions, read only to rank (``ts_rank_cd``, cover
+  density: words close together count more) the newest
+  ``SEARCH_RANK_WINDOW_POSTGRESQL`` matches of a tier. A tier is counted up to
+  ``SEARCH_COUNT_LIMIT_POSTGRESQL`` matches (or the end of the next page);
+  beyond, the total is a lower bound (``SearchResult.total_exact``).
 
 Ranking comes in tiers: entries with every word of the query first (on SQLite
 those with the words within :data:`NEAR_WORDS` words of each other before the
@@ -41,10 +47,18 @@ from typing import Any
 
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import Select, column, func, literal_column, select, table
+from sqlalchemy import Select, bindparam, cast, column, func, literal_column, select, table
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from service.entries.access import Principal
-from service.entries.filters import EntryFilter, Page, conditions, fts5, sql, topic_tokens
+from service.entries.filters import (
+    EntryFilter,
+    Page,
+    conditions,
+    fts5,
+    topic_tokens,
+    tsquery,
+)
 from service.entries.snippets import entry_texts, highlight, snippet
 from service.errors import ValidationError
 from service.language import fold, lemma_forms, words
@@ -188,6 +202,8 @@ def tsquery_expression(query: SearchQuery, *, every: bool = True) -> str:
 _fts = table("entries_fts", column("rowid"))
 _FTS: Any = literal_column("entries_fts")
 _VECTOR: Any = literal_column("entries.search_vector")
+#: The same lemmas without positions, kept in the row: what matching and counting read.
+_WORDS: Any = literal_column("entries.search_words")
 _TSCONFIG: Any = literal_column("'simple'::regconfig")
 
 
@@ -195,15 +211,26 @@ def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def _to_tsquery(expression: str) -> Any:
+    """``to_tsquery('simple', ...)`` with the expression written into the statement.
+
+    Not a bound parameter: psycopg prepares a statement run several times and
+    PostgreSQL may then plan it once for any query, blind to how common the
+    words are (a backward scan of every entry for a rare word). The
+    expression is lemmas and operators only (:func:`tsquery_expression`).
+    """
+    return func.to_tsquery(_TSCONFIG, bindparam(None, expression, literal_execute=True))
+
+
 def _tsquery(query: SearchQuery, *, every: bool = True) -> Any:
-    return func.to_tsquery(_TSCONFIG, tsquery_expression(query, every=every))
+    return _to_tsquery(tsquery_expression(query, every=every))
 
 
 def matching_ids(text: str, *, every: bool = True) -> Select[Any]:
     """Ids of the entries with every word of the query (or any, ``every=False``)."""
     query = parse_query(text)
     if _postgresql():
-        return select(Entry.id).where(_VECTOR.op("@@")(_tsquery(query, every=every)))
+        return select(Entry.id).where(_WORDS.op("@@")(_tsquery(query, every=every)))
     match = fts5_every(query) if every else fts5_any(query)
     return select(_fts.c.rowid).where(_FTS.op("MATCH")(match))
 
@@ -214,8 +241,12 @@ def matching_ids(text: str, *, every: bool = True) -> Select[Any]:
 #: older ones follow, newest first. Only words found in most entries have more
 #: matches; bm25 costs about a microsecond a match, ``ts_rank_cd`` several.
 RANK_WINDOW = 5000
-#: PostgreSQL's window (setting ``SEARCH_RANK_WINDOW_POSTGRESQL``): smaller, its rank costs more.
-RANK_WINDOW_POSTGRESQL = 1000
+#: PostgreSQL's window (setting ``SEARCH_RANK_WINDOW_POSTGRESQL``): smaller, its rank
+#: reads each match's positional vector.
+RANK_WINDOW_POSTGRESQL = 300
+#: PostgreSQL counts a tier's matches up to this many, or to the end of the next page
+#: (setting ``SEARCH_COUNT_LIMIT_POSTGRESQL``); beyond, ``total`` is a lower bound.
+COUNT_LIMIT_POSTGRESQL = 1000
 
 
 @dataclass(frozen=True)
@@ -225,6 +256,8 @@ class Ranked:
     total: int
     complete: int
     ids: list[tuple[int, bool]]
+    #: False: more entries match than were counted (PostgreSQL; ``total`` is a lower bound).
+    exact: bool = True
 
 
 def _fts5_ranked(
@@ -277,47 +310,68 @@ def _fts5_ids(where: list[Any], order: tuple[Any, ...], offset: int, limit: int)
 def _tsvector_ranked(
     query: SearchQuery, flt: EntryFilter, viewer: Principal | None, page: int, per_page: int
 ) -> Ranked:
-    """PostgreSQL: entries with every word first (by cover density), then the others."""
-    every, any_ = _tsquery(query), _tsquery(query, every=False)
-    where = [*sql(conditions(flt, viewer)), _VECTOR.op("@@")(any_)]
-    total = db.session.scalar(select(func.count(Entry.id)).where(*where)) or 0
-    if len(query.lemmas) == 1:
-        tiers = [(where, every, total, True)]
-    else:
-        has_every = _VECTOR.op("@@")(every)
-        complete = db.session.scalar(select(func.count(Entry.id)).where(*where, has_every)) or 0
-        tiers = [
-            ([*where, has_every], every, complete, True),
-            ([*where, ~has_every], any_, total - complete, False),
-        ]
-    start, ids = (page - 1) * per_page, list[tuple[int, bool]]()
-    for tier_where, tsquery, count, full in tiers:
+    """PostgreSQL: entries with every word first (by cover density), then the others.
+
+    Words and filters are one tsquery over ``search_words`` and its GIN index.
+    Each tier is counted up to ``SEARCH_COUNT_LIMIT_POSTGRESQL`` matches or
+    the end of the next page (``limit``): a word found in most entries costs
+    no more than a rare one. More matches than that make the total a lower
+    bound (``Ranked.exact`` false, "более 1 000" on the page); the page itself
+    is always right, since it ends before ``limit``.
+    """
+    facets = tsquery(conditions(flt, viewer))
+    if facets is None:
+        return Ranked(0, 0, [])
+    filtered = cast(bindparam(None, facets, literal_execute=True), TSQUERY)
+    cap = current_app.config.get("SEARCH_COUNT_LIMIT_POSTGRESQL", COUNT_LIMIT_POSTGRESQL)
+    start = (page - 1) * per_page
+    limit = max(cap, start + 2 * per_page)  # a page beyond: the next link shows
+    every = tsquery_expression(query)
+    tiers = [(every, every, True)]
+    if len(query.lemmas) > 1:
+        any_ = tsquery_expression(query, every=False)
+        tiers.append((f"({any_}) & !({every})", any_, False))
+    total, complete, exact = 0, 0, True
+    ids: list[tuple[int, bool]] = []
+    for matching, ranking, full in tiers:
+        where = [_WORDS.op("@@")(_to_tsquery(matching).op("&&")(filtered))]
+        counted = select(Entry.id).where(*where).limit(limit + 1).subquery()
+        count = db.session.scalar(select(func.count()).select_from(counted)) or 0
+        if count > limit:
+            count, exact = limit, False
+        total += count
+        complete += count if full else 0
         wanted = per_page - len(ids)
         if wanted and start < count:
-            rank = func.ts_rank_cd(_VECTOR, tsquery).desc()
-            ids += [(i, full) for i in _tsvector_tier(tier_where, rank, count, start, wanted)]
+            rank = func.ts_rank_cd(_VECTOR, _to_tsquery(ranking)).desc()
+            ids += [(i, full) for i in _tsvector_tier(where, rank, count, start, wanted)]
+        if not exact:  # the page ends before ``limit``: no later tier is needed
+            break
         start = max(0, start - count)
-    return Ranked(total, tiers[0][2], ids)
+    return Ranked(total, complete, ids, exact)
 
 
 def _tsvector_tier(where: list[Any], rank: Any, count: int, start: int, limit: int) -> list[int]:
     """Like :func:`_fts5_tier`: more than the window's matches rank only the newest ones.
 
-    ``ts_rank_cd`` reads each match's vector (TOASTed for long texts), so ranking
-    every match of a word found in most entries costs a second at 100,000.
+    ``ts_rank_cd`` reads each ranked match's positional vector (TOASTed for
+    long texts: tens of microseconds each, more when not cached), so only the
+    newest ``SEARCH_RANK_WINDOW_POSTGRESQL`` are ranked.
     """
     window = current_app.config.get("SEARCH_RANK_WINDOW_POSTGRESQL", RANK_WINDOW_POSTGRESQL)
     newest_first = (Entry.id.desc(),)
     if count <= window:
         return _tsvector_ids(where, (rank, Entry.updated.desc(), *newest_first), start, limit)
-    window_end = db.session.scalar(
-        select(Entry.id).where(*where).order_by(*newest_first).offset(window).limit(1)
-    )
     ids = []
     if start < window:
-        newest = [*where, Entry.id > window_end]
+        # The window's ids in the same statement: one scan of the newest matches.
+        in_window = select(Entry.id).where(*where).order_by(*newest_first).limit(window)
+        newest = [Entry.id.in_(in_window)]
         ids = _tsvector_ids(newest, (rank, *newest_first), start, min(limit, window - start))
     if len(ids) < limit:
+        window_end = db.session.scalar(
+            select(Entry.id).where(*where).order_by(*newest_first).offset(window).limit(1)
+        )
         older = [*where, Entry.id <= window_end]
         ids += _tsvector_ids(older, newest_first, max(0, start - window), limit - len(ids))
     return ids
@@ -347,6 +401,9 @@ class SearchResult:
     hits: list[SearchHit]
     #: How many of the matches have every word (they come first).
     complete: int = 0
+    #: False: more entries match than ``page.total`` (PostgreSQL stops counting at its
+    #: ranking window, ``SEARCH_RANK_WINDOW_POSTGRESQL``, or the end of the page).
+    total_exact: bool = True
 
 
 def search_entries(
@@ -378,4 +435,6 @@ def search_entries(
         if i in rows
     ]
     found = Page(items=[h.entry for h in hits], page=page, per_page=per_page, total=ranked.total)
-    return SearchResult(query=query, page=found, hits=hits, complete=ranked.complete)
+    return SearchResult(
+        query=query, page=found, hits=hits, complete=ranked.complete, total_exact=ranked.exact
+    )

@@ -48,6 +48,12 @@ class SearchPageSchema(BaseSchema):
     complete = fields.Integer(
         metadata={"description": "Сколько найденных записей содержат все слова"}
     )
+    total_exact = fields.Boolean(
+        metadata={
+            "description": "false: записей больше, чем `total` (PostgreSQL считает совпадения "
+            "только до 1 000 или до конца следующей страницы); страницы дальше тоже есть"
+        }
+    )
     pages = fields.Integer()
 
 
@@ -72,5 +78,6 @@ class Search(MethodView):
             "per_page": result.page.per_page,
             "total": result.page.total,
             "complete": result.complete,
+            "total_exact": result.total_exact,
             "pages": result.page.pages,
         }

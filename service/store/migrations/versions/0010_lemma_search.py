@@ -11,8 +11,11 @@ rewrites it for every row, then:
   ``zl`` and the topic tokens after ``|``), kept by the same kind of triggers.
 - PostgreSQL: replaces the generated ``search_vector`` (``russian``
   configuration over the raw text) by one with the ``simple`` configuration
-  over the lemmas, and its GIN index, so both databases index the same words.
-  No extension is needed.
+  over the lemmas, so both databases index the same words, and adds
+  ``search_words``, the same lemmas stripped of positions (kept in the row,
+  storage MAIN), with the GIN index (``fastupdate`` off: no pending list to
+  read at query time). Matching and counting read ``search_words``; only the
+  ranked few read the positional vector (``ts_rank_cd``). No extension is needed.
 
 Both: ``ix_entries_facets``, an index over the filtered columns, so the facet
 counts of the overview read the index, not the entries' long rows.
@@ -103,10 +106,31 @@ SQLITE_UP = (
     "INSERT INTO entries_fts(rowid, search_text, facets) "
     f"SELECT entries.id, {_lemmas('entries')}, {_facets('entries')} FROM entries",
 )
+# PostgreSQL's filter lexemes: the tokens of _facets() (and the topic tokens after ``|``),
+# each behind "=", which no lemma has (service.entries.filters.tsquery() asks for them).
+PG_FACETS = (
+    "array_to_tsvector(ARRAY['=zs' || status, '=zo' || origin, '=zk' || kind,"
+    " '=zc' || city_id::text, '=zy' || coalesce(year::text, 'none'),"
+    " '=zf' || coalesce(format, 'none'), '=zl' || coalesce(level, 'none')])"
+    " || array_to_tsvector(string_to_array("
+    r"regexp_replace(trim(split_part(search_text, '|', 2)), '(\S+)', '=\1', 'g'), ' '))"
+)
+SEARCH_WORDS = (
+    f"strip(to_tsvector('simple'::regconfig, split_part(search_text, '|', 1))) || {PG_FACETS}"
+)
 POSTGRESQL_UP = (
     "ALTER TABLE entries ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
-    "(to_tsvector('simple'::regconfig, split_part(search_text, '|', 1))) STORED",
-    "CREATE INDEX ix_entries_search_vector ON entries USING GIN (search_vector)",
+    "(to_tsvector('simple'::regconfig, split_part(search_text, '|', 1))) STORED, "
+    # The distinct lemmas, no positions: small enough to stay in the row (storage MAIN),
+    # so matching and counting never read the TOASTed positional vector.
+    f"ADD COLUMN search_words tsvector GENERATED ALWAYS AS ({SEARCH_WORDS}) STORED, "
+    "ALTER COLUMN search_words SET STORAGE MAIN",
+    "CREATE INDEX ix_entries_search_words ON entries USING GIN (search_words) "
+    "WITH (fastupdate = off)",
+)
+POSTGRESQL_DOWN = (
+    "DROP INDEX IF EXISTS ix_entries_search_words",
+    "ALTER TABLE entries DROP COLUMN IF EXISTS search_words",
 )
 
 TEXTS = sorted({spec.attr for kind in ("practice", "event") for spec in searchable(kind)})
@@ -206,6 +230,7 @@ def downgrade():
     if dialect == "sqlite":
         _run(v0002.SQLITE_DOWN)
     elif dialect == "postgresql":
+        _run(POSTGRESQL_DOWN)
         _run(v0002.POSTGRESQL_DOWN)
     _rewrite(_stem_text)
     if dialect == "sqlite":
