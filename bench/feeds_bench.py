@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response
 from werkzeug.datastructures import MultiDict
+
+from tests.waiting import free_port
 
 FEED = "/feeds/all.atom"
 CEILING = "/bench/ceiling"
@@ -116,12 +117,6 @@ def _cold_render_ms(database_url: str) -> dict[str, tuple[float, float]]:
         db.session.remove()
         db.engine.dispose()
     return figures
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
@@ -218,7 +213,7 @@ def main() -> None:
         _generate(database_url)
         print(f"data set: {ENTRIES} entries in {time.perf_counter() - started:.1f} s", flush=True)
         cold = _cold_render_ms(database_url)
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, DB_ENV: database_url, "PYTHONPATH": str(root)}
         process = subprocess.Popen(
             [

@@ -21,7 +21,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,18 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import publish
+from tests.waiting import free_port
 
 CITIES = int(os.environ.get("BENCH_JOIN_CITIES", 30))
 ENTRIES = int(os.environ.get("BENCH_JOIN_ENTRIES", 1000))
 TARGET = 20.0
 PROFILE = os.environ.get("BENCH_PROFILE")
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def build_publisher(database_url: str, base: str) -> tuple[list[str], int]:
@@ -162,7 +156,7 @@ def _count(database_url: str) -> tuple[int, int]:
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="join-bench-"))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     publisher_db = f"sqlite:///{tmp / 'publisher.sqlite3'}"
     server = None

@@ -20,17 +20,17 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.waiting import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -39,12 +39,6 @@ INTERVAL = float(os.environ.get("PUSH_BENCH_INTERVAL", "10"))
 POLL_POSTS = int(os.environ.get("PUSH_BENCH_POLL_POSTS", "5"))
 TARGET_P95 = 2.0
 WORDS = ("обмен", "опыт", "практика", "город", "отдел", "совещание", "мероприятие")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def database_url(tmp: Path, name: str) -> str:
@@ -110,7 +104,7 @@ class Node:
                     command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
                 )
             )
-        wait(lambda: httpx.get(f"{self.url}/healthz").status_code == 200, 60, "the web server")
+        wait_for(lambda: httpx.get(f"{self.url}/healthz").status_code == 200, 60, "the web server")
 
     def stop(self) -> None:
         for process in self.processes:
@@ -123,20 +117,6 @@ class Node:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
-
-
-def wait(check: Callable[[], Any], timeout: float, what: str, step: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = check()
-        except httpx.HTTPError:
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(step)
 
 
 def note(word: str) -> dict[str, Any]:
@@ -227,7 +207,7 @@ def main() -> None:
         b.start()
         try:
             b.flask("subscribe", a.url + "/feeds/all.atom")
-            wait(lambda: push_active(b), 60, "B's push subscription at A's hub", step=0.2)
+            wait_for(lambda: push_active(b), 60, "B's push subscription at A's hub", step=0.2)
             figures = measure(a, b, writer, POSTS, timeout=30)
             worst = report(f"push: {POSTS} notes posted on A, seen on B", figures)
             verdict = "met" if worst < TARGET_P95 else "NOT met"
@@ -238,7 +218,7 @@ def main() -> None:
             c.start()
             nodes.append(c)
             c.flask("subscribe", a.url + "/feeds/all.atom")
-            wait(lambda: mirrored(c) >= POSTS, 60, "C's first poll", step=0.5)
+            wait_for(lambda: mirrored(c) >= POSTS, 60, "C's first poll", step=0.5)
             figures = measure(a, c, writer, POLL_POSTS, timeout=3 * INTERVAL)
             worst = report(f"push off, MIRROR_INTERVAL={INTERVAL:g} s: {POLL_POSTS} notes", figures)
             bound = INTERVAL * 1.1 + 1  # the interval has +-10% jitter; a poll takes a moment

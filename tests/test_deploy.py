@@ -20,7 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ROOT, practice_body
 from tests.feedserver import Instance
-from tests.test_processes import BIN, free_port, prepare_database, service_env, wait_for
+from tests.test_processes import BIN, prepare_database, service_env
+from tests.waiting import free_port, wait_for
 
 pytestmark = pytest.mark.processes
 
