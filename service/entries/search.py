@@ -201,9 +201,22 @@ def tsquery_expression(query: SearchQuery, *, every: bool = True) -> str:
 
 _fts = table("entries_fts", column("rowid"))
 _FTS: Any = literal_column("entries_fts")
-_VECTOR: Any = literal_column("entries.search_vector")
-#: The same lemmas without positions, kept in the row: what matching and counting read.
-_WORDS: Any = literal_column("entries.search_words")
+#: PostgreSQL: the entry's lemmas as a positional vector, made when ranked (nothing stored).
+_VECTOR: Any = literal_column(
+    "to_tsvector('simple'::regconfig, split_part(entries.search_text, '|', 1))"
+)
+#: The same lemmas without positions and the filter lexemes: what matching and counting read.
+#: The expression of the GIN index ``ix_entries_search_words`` (migration
+#: 0013_packed_search), written the same way, so the planner reads the index.
+_WORDS: Any = literal_column(
+    "(strip(to_tsvector('simple'::regconfig, split_part(entries.search_text, '|', 1)))"
+    " || array_to_tsvector(ARRAY['=zs' || entries.status, '=zo' || entries.origin,"
+    " '=zk' || entries.kind, '=zc' || entries.city_id::text,"
+    " '=zy' || coalesce(entries.year::text, 'none'),"
+    " '=zf' || coalesce(entries.format, 'none'), '=zl' || coalesce(entries.level, 'none')])"
+    " || array_to_tsvector(string_to_array(regexp_replace("
+    r"trim(split_part(entries.search_text, '|', 2)), '(\S+)', '=\1', 'g'), ' ')))"
+)
 _TSCONFIG: Any = literal_column("'simple'::regconfig")
 
 

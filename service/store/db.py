@@ -11,7 +11,7 @@ from flask_migrate import upgrade as alembic_upgrade
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
-from service.store.models import Topic, db
+from service.store.models import UNPACK_FUNCTION, Topic, db, unpack_text
 from service.vocab import TOPICS
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -19,7 +19,13 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 migrate = Migrate(directory=MIGRATIONS)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    """Every SQLite connection: the pragmas, and the function the search index's triggers call.
+
+    A connection without :data:`UNPACK_FUNCTION` (the ``sqlite3`` shell) cannot
+    write an entry: its triggers fail ("no such function"), the index stays right.
+    """
+    dbapi_connection.create_function(UNPACK_FUNCTION, 1, unpack_text, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -36,7 +42,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_connection)
 
 
 def seed_topics() -> None:

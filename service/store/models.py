@@ -7,6 +7,7 @@ schemas at the boundary) and no serialisation (schemas again).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy import SQLAlchemy
@@ -87,6 +88,48 @@ class Snapshot(TypeDecorator[dict[str, Any]]):
 
     def process_result_value(self, value: Any, dialect: Any) -> dict[str, Any] | None:
         return None if value is None else snapshots.unpack(value)
+
+
+class PackedText(TypeDecorator[str]):
+    """Text that SQLite stores zstd-compressed (a BLOB), and other databases as text.
+
+    PostgreSQL compresses a long value itself (TOAST); SQLite keeps every byte,
+    so there the column holds :func:`service.store.snapshots.compress` of the
+    UTF-8 text (the change log's dictionary of real records). SQL that needs
+    the text back on SQLite calls :data:`UNPACK_FUNCTION` (registered on every
+    connection by :mod:`service.store.db`): the search index's triggers do.
+    A value stored as text still reads (a row not yet converted).
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        return dialect.type_descriptor(LargeBinary() if dialect.name == "sqlite" else Text())
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return snapshots.compress(value.encode())
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        return unpack_text(value)
+
+
+#: The SQL function (SQLite) that gives a :class:`PackedText` value's text back.
+UNPACK_FUNCTION = "asdg_unpack"
+
+
+@lru_cache(maxsize=8)  # a trigger asks for the same row's text several times
+def _unpacked(value: bytes) -> str:
+    return snapshots.decompress(value).decode()
+
+
+def unpack_text(value: Any) -> str | None:
+    """A stored :class:`PackedText` value as text, however it was stored."""
+    if value is None or isinstance(value, str):
+        return value
+    return _unpacked(bytes(value))
 
 
 NAMING = {
@@ -224,8 +267,9 @@ class Entry(Model):
     signature: Mapped[str | None] = mapped_column(String(200))
     key_id: Mapped[str | None] = mapped_column(String(64))
 
-    #: Stemmed words of the entry's text, maintained by service.entries.search.
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    #: The lemmas of the entry's text and its topic tokens, maintained by
+    #: service.entries.search (compressed on SQLite: migration 0013_packed_search).
+    search_text: Mapped[str] = mapped_column(PackedText, default="")
 
     city: Mapped[City] = relationship(lazy="joined")
     topics: Mapped[list[Topic]] = relationship(

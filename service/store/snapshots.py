@@ -70,9 +70,19 @@ def dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def compress(data: bytes) -> bytes:
+    """Bytes compressed with the current dictionary, behind the byte that names it."""
+    return bytes((CURRENT,)) + _compressor().compress(data)
+
+
+def decompress(value: bytes) -> bytes:
+    """The bytes :func:`compress` was given (any shipped dictionary)."""
+    return _decompressor(value[0]).decompress(value[1:])
+
+
 def pack(value: dict[str, Any]) -> bytes:
     """A snapshot as the change log stores it."""
-    return bytes((CURRENT,)) + _compressor().compress(dumps(value))
+    return compress(dumps(value))
 
 
 def unpack(value: bytes | memoryview | str) -> dict[str, Any]:
@@ -85,7 +95,7 @@ def unpack(value: bytes | memoryview | str) -> dict[str, Any]:
         return json.loads(raw)  # type: ignore[no-any-return]
     if first == b"\x78":  # zlib (migration 0005)
         return json.loads(zlib.decompress(raw))  # type: ignore[no-any-return]
-    return json.loads(_decompressor(raw[0]).decompress(raw[1:]))  # type: ignore[no-any-return]
+    return json.loads(decompress(raw))  # type: ignore[no-any-return]
 
 
 #: Rows per statement when a migration rewrites the change log.

@@ -53,19 +53,22 @@ assert _spec is not None and _spec.loader is not None
 v0002: Any = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(v0002)
 
-LEMMAS = "substr({row}.search_text, 1, instr({row}.search_text, '|') - 1)"
-TOPICS = "substr({row}.search_text, instr({row}.search_text, '|') + 1)"
+
+def stored(row: str) -> str:
+    """The stored search text of a row (``new``/``old`` in a trigger, the table in a SELECT)."""
+    return f"{row}.search_text"
 
 
-def _lemmas(row: str) -> str:
+def _lemmas(text: str) -> str:
+    """The lemmas: the part of the search text ``text`` (an SQL expression) before ``|``."""
     return (
-        f"CASE WHEN instr({row}.search_text, '|') > 0 THEN {LEMMAS.format(row=row)} "
-        f"ELSE {row}.search_text END"
+        f"CASE WHEN instr({text}, '|') > 0 THEN substr({text}, 1, instr({text}, '|') - 1) "
+        f"ELSE {text} END"
     )
 
 
-def _facets(row: str) -> str:
-    """The facet tokens of a row (``new``/``old`` in a trigger, the table in a SELECT).
+def _facets(row: str, text: str) -> str:
+    """The facet tokens of a row, its topic tokens from the search text ``text``.
 
     service.entries.filters.facet() and topic_token() make the same tokens for
     queries; a contentless FTS5 table needs the very tokens it indexed to delete
@@ -75,22 +78,44 @@ def _facets(row: str) -> str:
         f"'zs' || {row}.status || ' zo' || {row}.origin || ' zk' || {row}.kind"
         f" || ' zc' || {row}.city_id || ' zy' || coalesce({row}.year, 'none')"
         f" || ' zf' || coalesce({row}.format, 'none') || ' zl' || coalesce({row}.level, 'none')"
-        f" || CASE WHEN instr({row}.search_text, '|') > 0"
-        f" THEN ' ' || {TOPICS.format(row=row)} ELSE '' END"
+        f" || CASE WHEN instr({text}, '|') > 0"
+        f" THEN ' ' || substr({text}, instr({text}, '|') + 1) ELSE '' END"
     )
 
 
-def _index(row: str) -> str:
+def _index(row: str, text: Callable[[str], str]) -> str:
     return (
         f"INSERT INTO entries_fts(rowid, search_text, facets) "
-        f"VALUES ({row}.id, {_lemmas(row)}, {_facets(row)});"
+        f"VALUES ({row}.id, {_lemmas(text(row))}, {_facets(row, text(row))});"
     )
 
 
-def _unindex(row: str) -> str:
+def _unindex(row: str, text: Callable[[str], str]) -> str:
     return (
         f"INSERT INTO entries_fts(entries_fts, rowid, search_text, facets) "
-        f"VALUES ('delete', {row}.id, {_lemmas(row)}, {_facets(row)});"
+        f"VALUES ('delete', {row}.id, {_lemmas(text(row))}, {_facets(row, text(row))});"
+    )
+
+
+def triggers(text: Callable[[str], str]) -> tuple[str, ...]:
+    """The triggers that keep ``entries_fts``, reading a row's search text with ``text``."""
+    return (
+        f"CREATE TRIGGER entries_fts_insert AFTER INSERT ON entries "
+        f"BEGIN {_index('new', text)} END",
+        f"CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries "
+        f"BEGIN {_unindex('old', text)} END",
+        "CREATE TRIGGER entries_fts_update "
+        "AFTER UPDATE OF search_text, status, origin, kind, city_id, year, format, level "
+        f"ON entries BEGIN {_unindex('old', text)} {_index('new', text)} END",
+    )
+
+
+def fill(text: Callable[[str], str]) -> str:
+    """Index every entry (the FTS5 table empty)."""
+    return (
+        "INSERT INTO entries_fts(rowid, search_text, facets) "
+        f"SELECT entries.id, {_lemmas(text('entries'))}, {_facets('entries', text('entries'))} "
+        "FROM entries"
     )
 
 
@@ -98,13 +123,8 @@ SQLITE_UP = (
     """CREATE VIRTUAL TABLE entries_fts USING fts5(
         search_text, facets, content='', tokenize='unicode61'
     )""",
-    f"CREATE TRIGGER entries_fts_insert AFTER INSERT ON entries BEGIN {_index('new')} END",
-    f"CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN {_unindex('old')} END",
-    "CREATE TRIGGER entries_fts_update "
-    "AFTER UPDATE OF search_text, status, origin, kind, city_id, year, format, level ON entries "
-    f"BEGIN {_unindex('old')} {_index('new')} END",
-    "INSERT INTO entries_fts(rowid, search_text, facets) "
-    f"SELECT entries.id, {_lemmas('entries')}, {_facets('entries')} FROM entries",
+    *triggers(stored),
+    fill(stored),
 )
 # PostgreSQL's filter lexemes: the tokens of _facets() (and the topic tokens after ``|``),
 # each behind "=", which no lemma has (service.entries.filters.tsquery() asks for them).

@@ -1,0 +1,111 @@
+"""packed search: no stored vectors on PostgreSQL, compressed search text on SQLite
+
+The search index keeps the same words (migration 0010_lemma_search); what
+changes is what the rows store beside it.
+
+- PostgreSQL: the generated ``search_vector`` and ``search_words`` columns
+  (some 15 KB a row of long notes, the largest part of the database) are
+  dropped. The GIN index ``ix_entries_search_words`` is built on the
+  expression the column had (the stripped lemmas of ``search_text`` and the
+  filter lexemes); queries use that very expression (service.entries.search),
+  so they read the index, and the few ranked entries of a page compute their
+  positional vector from ``search_text`` when ranked.
+- SQLite: ``search_text`` becomes a BLOB, zstd-compressed with the change
+  log's dictionary (service.store.models.PackedText). The FTS5 triggers get
+  the text back through the SQL function ``asdg_unpack``, which every
+  connection of the service registers (service.store.db); the index is
+  rebuilt from the converted rows.
+
+Downgrade restores 0010's columns and triggers and writes the text back.
+
+Revision ID: 0013_packed_search
+Revises: 0010_lemma_search
+"""
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+from service.store.models import UNPACK_FUNCTION, unpack_text
+from service.store.snapshots import compress
+
+revision = "0013_packed_search"
+down_revision = "0010_lemma_search"
+branch_labels = None
+depends_on = None
+
+BATCH = 500
+
+_0010 = Path(__file__).with_name("0010_lemma_search.py")
+_spec = importlib.util.spec_from_file_location("search_0010", _0010)
+assert _spec is not None and _spec.loader is not None
+v0010: Any = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(v0010)
+
+
+def _unpacked(row: str) -> str:
+    return f"{UNPACK_FUNCTION}({row}.search_text)"
+
+
+DROP_TRIGGERS = v0010.v0002.SQLITE_DOWN[:3]
+EMPTY_INDEX = "INSERT INTO entries_fts(entries_fts) VALUES ('delete-all')"
+
+POSTGRESQL_UP = (
+    "DROP INDEX IF EXISTS ix_entries_search_words",
+    "ALTER TABLE entries DROP COLUMN IF EXISTS search_words, DROP COLUMN IF EXISTS search_vector",
+    f"CREATE INDEX ix_entries_search_words ON entries USING GIN (({v0010.SEARCH_WORDS})) "
+    "WITH (fastupdate = off)",
+)
+POSTGRESQL_DOWN = ("DROP INDEX IF EXISTS ix_entries_search_words", *v0010.POSTGRESQL_UP)
+
+
+def _rewrite(convert: Callable[[Any], Any]) -> None:
+    """Rewrite every entry's ``search_text`` with ``convert`` (stored value -> new value)."""
+    bind = op.get_bind()
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.text("SELECT id, search_text FROM entries WHERE id > :last ORDER BY id LIMIT :n"),
+            {"last": last, "n": BATCH},
+        ).all()
+        if not rows:
+            return
+        bind.execute(
+            sa.text("UPDATE entries SET search_text = :text WHERE id = :id"),
+            [{"id": i, "text": convert(value)} for i, value in rows],
+        )
+        last = rows[-1][0]
+
+
+def _pack(value: Any) -> bytes:
+    return compress((unpack_text(value) or "").encode())
+
+
+def _sqlite(convert: Callable[[Any], Any], text: Callable[[str], str]) -> None:
+    for statement in DROP_TRIGGERS:
+        op.execute(statement)
+    _rewrite(convert)
+    for statement in (*v0010.triggers(text), EMPTY_INDEX, v0010.fill(text)):
+        op.execute(statement)
+
+
+def upgrade():
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        _sqlite(_pack, _unpacked)
+    elif dialect == "postgresql":
+        for statement in POSTGRESQL_UP:
+            op.execute(statement)
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        _sqlite(unpack_text, v0010.stored)
+    elif dialect == "postgresql":
+        for statement in POSTGRESQL_DOWN:
+            op.execute(statement)
