@@ -207,7 +207,7 @@ _VECTOR: Any = literal_column(
 )
 #: The same lemmas without positions and the filter lexemes: what matching and counting read.
 #: The expression of the GIN index ``ix_entries_search_words`` (migration
-#: 0013_packed_search), written the same way, so the planner reads the index.
+#: 0013_packed_texts), written the same way, so the planner reads the index.
 _WORDS: Any = literal_column(
     "(strip(to_tsvector('simple'::regconfig, split_part(entries.search_text, '|', 1)))"
     " || array_to_tsvector(ARRAY['=zs' || entries.status, '=zo' || entries.origin,"

@@ -11,7 +11,7 @@ from flask_migrate import upgrade as alembic_upgrade
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
-from service.store.models import UNPACK_FUNCTION, Topic, db, unpack_text
+from service.store.models import UNPACK_FUNCTION, Topic, db, unpack_sql
 from service.vocab import TOPICS
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -25,7 +25,7 @@ def _sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     A connection without :data:`UNPACK_FUNCTION` (the ``sqlite3`` shell) cannot
     write an entry: its triggers fail ("no such function"), the index stays right.
     """
-    dbapi_connection.create_function(UNPACK_FUNCTION, 1, unpack_text, deterministic=True)
+    dbapi_connection.create_function(UNPACK_FUNCTION, 1, unpack_sql, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

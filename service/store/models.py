@@ -91,14 +91,15 @@ class Snapshot(TypeDecorator[dict[str, Any]]):
 
 
 class PackedText(TypeDecorator[str]):
-    """Text that SQLite stores zstd-compressed (a BLOB), and other databases as text.
+    """Long text that SQLite stores zstd-compressed (a BLOB), and other databases as text.
 
     PostgreSQL compresses a long value itself (TOAST); SQLite keeps every byte,
     so there the column holds :func:`service.store.snapshots.compress` of the
-    UTF-8 text (the change log's dictionary of real records). SQL that needs
-    the text back on SQLite calls :data:`UNPACK_FUNCTION` (registered on every
-    connection by :mod:`service.store.db`): the search index's triggers do.
-    A value stored as text still reads (a row not yet converted).
+    UTF-8 text (the change log's dictionary of real records: a third of the
+    bytes). Nothing filters on such a column in SQL; SQL that needs the text
+    back on SQLite calls :data:`UNPACK_FUNCTION` (registered on every
+    connection by :mod:`service.store.db`): the search index's triggers do. A
+    value stored as text still reads (a row not yet converted).
     """
 
     impl = Text
@@ -120,16 +121,16 @@ class PackedText(TypeDecorator[str]):
 UNPACK_FUNCTION = "asdg_unpack"
 
 
-@lru_cache(maxsize=8)  # a trigger asks for the same row's text several times
-def _unpacked(value: bytes) -> str:
-    return snapshots.decompress(value).decode()
-
-
 def unpack_text(value: Any) -> str | None:
     """A stored :class:`PackedText` value as text, however it was stored."""
     if value is None or isinstance(value, str):
         return value
-    return _unpacked(bytes(value))
+    return snapshots.decompress(bytes(value)).decode()
+
+
+#: :func:`unpack_text` for :data:`UNPACK_FUNCTION`: a trigger asks for one row's text
+#: several times.
+unpack_sql = lru_cache(maxsize=8)(unpack_text)
 
 
 NAMING = {
@@ -217,14 +218,14 @@ class Entry(Model):
     title: Mapped[str] = mapped_column(String(500))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     year: Mapped[int | None] = mapped_column(Integer, index=True)
-    summary: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(PackedText, default="")
 
     # practice
     area: Mapped[str | None] = mapped_column(String(500))
-    achievements: Mapped[str | None] = mapped_column(Text)
-    plans: Mapped[str | None] = mapped_column(Text)
-    assistance: Mapped[str | None] = mapped_column(Text)
-    body: Mapped[str | None] = mapped_column(Text)
+    achievements: Mapped[str | None] = mapped_column(PackedText)
+    plans: Mapped[str | None] = mapped_column(PackedText)
+    assistance: Mapped[str | None] = mapped_column(PackedText)
+    body: Mapped[str | None] = mapped_column(PackedText)
     contact_name: Mapped[str | None] = mapped_column(String(300))
     contact_position: Mapped[str | None] = mapped_column(String(300))
     contact_email: Mapped[str | None] = mapped_column(String(300))
@@ -241,7 +242,7 @@ class Entry(Model):
     level: Mapped[str | None] = mapped_column(String(16))
     location: Mapped[str | None] = mapped_column(String(500))
     participants: Mapped[int | None] = mapped_column(Integer)
-    results: Mapped[str | None] = mapped_column(Text)
+    results: Mapped[str | None] = mapped_column(PackedText)
     related_uid: Mapped[str | None] = mapped_column(String(500))
 
     status: Mapped[str] = mapped_column(String(16), default=Status.DRAFT, index=True)
@@ -261,14 +262,14 @@ class Entry(Model):
     source_title: Mapped[str | None] = mapped_column(String(500))
     source_url: Mapped[str | None] = mapped_column(String(2000))
     #: Content of a generic (non-ASDG) mirrored entry, sanitized HTML.
-    content_html: Mapped[str | None] = mapped_column(Text)
+    content_html: Mapped[str | None] = mapped_column(PackedText)
     #: A mirrored record's origin signature (base64 Ed25519) and the id of the key that made it;
     #: republished unchanged by this instance's network feeds.
     signature: Mapped[str | None] = mapped_column(String(200))
     key_id: Mapped[str | None] = mapped_column(String(64))
 
     #: The lemmas of the entry's text and its topic tokens, maintained by
-    #: service.entries.search (compressed on SQLite: migration 0013_packed_search).
+    #: service.entries.search (compressed on SQLite: migration 0013_packed_texts).
     search_text: Mapped[str] = mapped_column(PackedText, default="")
 
     city: Mapped[City] = relationship(lazy="joined")

@@ -1,4 +1,4 @@
-"""packed search: no stored vectors on PostgreSQL, compressed search text on SQLite
+"""packed texts: no stored vectors on PostgreSQL, compressed long texts on SQLite
 
 The search index keeps the same words (migration 0010_lemma_search); what
 changes is what the rows store beside it.
@@ -10,15 +10,16 @@ changes is what the rows store beside it.
   filter lexemes); queries use that very expression (service.entries.search),
   so they read the index, and the few ranked entries of a page compute their
   positional vector from ``search_text`` when ranked.
-- SQLite: ``search_text`` becomes a BLOB, zstd-compressed with the change
-  log's dictionary (service.store.models.PackedText). The FTS5 triggers get
-  the text back through the SQL function ``asdg_unpack``, which every
-  connection of the service registers (service.store.db); the index is
-  rebuilt from the converted rows.
+- SQLite: ``search_text`` and the long texts of a record (:data:`PACKED`)
+  become BLOBs, zstd-compressed with the change log's dictionary
+  (service.store.models.PackedText), as PostgreSQL's TOAST compresses them
+  there. The FTS5 triggers get the search text back through the SQL function
+  ``asdg_unpack``, which every connection of the service registers
+  (service.store.db); the index is rebuilt from the converted rows.
 
 Downgrade restores 0010's columns and triggers and writes the text back.
 
-Revision ID: 0013_packed_search
+Revision ID: 0013_packed_texts
 Revises: 0010_lemma_search
 """
 
@@ -33,7 +34,7 @@ from alembic import op
 from service.store.models import UNPACK_FUNCTION, unpack_text
 from service.store.snapshots import compress
 
-revision = "0013_packed_search"
+revision = "0013_packed_texts"
 down_revision = "0010_lemma_search"
 branch_labels = None
 depends_on = None
@@ -63,26 +64,42 @@ POSTGRESQL_UP = (
 POSTGRESQL_DOWN = ("DROP INDEX IF EXISTS ix_entries_search_words", *v0010.POSTGRESQL_UP)
 
 
+#: The columns of ``entries`` that SQLite stores compressed.
+PACKED = (
+    "search_text",
+    "summary",
+    "achievements",
+    "plans",
+    "assistance",
+    "body",
+    "results",
+    "content_html",
+)
+_SELECT = f"SELECT id, {', '.join(PACKED)} FROM entries WHERE id > :last ORDER BY id LIMIT :n"
+_UPDATE = f"UPDATE entries SET {', '.join(f'{c} = :{c}' for c in PACKED)} WHERE id = :id"
+
+
 def _rewrite(convert: Callable[[Any], Any]) -> None:
-    """Rewrite every entry's ``search_text`` with ``convert`` (stored value -> new value)."""
+    """Rewrite the :data:`PACKED` columns of every entry with ``convert`` (stored -> new)."""
     bind = op.get_bind()
     last = 0
     while True:
-        rows = bind.execute(
-            sa.text("SELECT id, search_text FROM entries WHERE id > :last ORDER BY id LIMIT :n"),
-            {"last": last, "n": BATCH},
-        ).all()
+        rows = bind.execute(sa.text(_SELECT), {"last": last, "n": BATCH}).all()
         if not rows:
             return
         bind.execute(
-            sa.text("UPDATE entries SET search_text = :text WHERE id = :id"),
-            [{"id": i, "text": convert(value)} for i, value in rows],
+            sa.text(_UPDATE),
+            [
+                {"id": row[0], **{c: convert(v) for c, v in zip(PACKED, row[1:], strict=True)}}
+                for row in rows
+            ],
         )
         last = rows[-1][0]
 
 
-def _pack(value: Any) -> bytes:
-    return compress((unpack_text(value) or "").encode())
+def _pack(value: Any) -> bytes | None:
+    text = unpack_text(value)
+    return None if text is None else compress(text.encode())
 
 
 def _sqlite(convert: Callable[[Any], Any], text: Callable[[str], str]) -> None:
