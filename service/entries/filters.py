@@ -167,7 +167,7 @@ def fts5(found: Conditions) -> str | None:
     return "facets : (" + _render(found, lambda t: f'"{t}"', " AND ", " OR ") + ")"
 
 
-#: What begins a filter token in PostgreSQL's ``entries.search_words`` (``=zspublished``):
+#: What begins a filter token in PostgreSQL's indexed words (``=zspublished``):
 #: never the start of a word's lemma, so a text cannot pass for a filter value.
 TSVECTOR_FACET_MARK = "="
 
@@ -178,12 +178,12 @@ def _lexeme(token: str) -> str:
 
 
 def tsquery(found: Conditions) -> str | None:
-    """The conditions as tsquery text over the filter lexemes of ``search_words``.
+    """The conditions as tsquery text over the filter lexemes of the indexed words.
 
-    PostgreSQL's counterpart of :func:`fts5` (migration 0010_lemma_search
-    puts the same tokens, marked by :data:`TSVECTOR_FACET_MARK`, into the
-    GIN-indexed vector), so a search filters inside the index. None when
-    nothing can match.
+    PostgreSQL's counterpart of :func:`fts5` (migrations 0010_lemma_search and
+    0013_packed_texts put the same tokens, marked by :data:`TSVECTOR_FACET_MARK`,
+    into the GIN-indexed expression), so a search filters inside the index.
+    None when nothing can match.
     """
     if found.impossible:
         return None

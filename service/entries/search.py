@@ -16,17 +16,21 @@ same lemmas, so both find the same entries:
   filters and ranks inside the index (bm25) and reads only the rows of the
   page it shows. A query matching more than ``SEARCH_RANK_WINDOW`` entries in
   one tier (only words found in most entries do) has its newest matches
-  ranked, the rest follow newest first.
-- PostgreSQL: generated ``tsvector`` columns, ``simple`` configuration (no
-  stemming of its own: the lemmas are already there) over the same lemmas:
-  ``search_words``, the distinct lemmas without positions plus one lexeme per
-  filter value (``=zspublished``, like FTS5's facets column), small enough to
-  stay in the row, with the GIN index that matches, filters and counts; and
-  ``search_vector``, with positions, read only to rank (``ts_rank_cd``, cover
-  density: words close together count more) the newest
-  ``SEARCH_RANK_WINDOW_POSTGRESQL`` matches of a tier. A tier is counted up to
-  ``SEARCH_COUNT_LIMIT_POSTGRESQL`` matches (or the end of the next page);
-  beyond, the total is a lower bound (``SearchResult.total_exact``).
+  ranked, the rest follow newest first. ``search_text`` is stored compressed
+  (:class:`service.store.models.PackedText`); the triggers that keep the
+  index read it through the SQL function ``asdg_unpack``.
+- PostgreSQL: no stored vector (migration 0013_packed_texts): a GIN index on
+  an expression over ``search_text``, ``simple`` configuration (no stemming
+  of its own: the lemmas are already there): the distinct lemmas without
+  positions plus one lexeme per filter value (``=zspublished``, like FTS5's
+  facets column). Queries write the very same expression (:data:`_WORDS`),
+  so the index matches, filters and counts; the newest
+  ``SEARCH_RANK_WINDOW_POSTGRESQL`` matches of a tier are ranked by
+  ``ts_rank_cd`` (cover density: words close together count more) over
+  their positional vector, made from ``search_text`` as they are ranked. A
+  tier is counted up to ``SEARCH_COUNT_LIMIT_POSTGRESQL`` matches (or the
+  end of the next page); beyond, the total is a lower bound
+  (``SearchResult.total_exact``).
 
 Ranking comes in tiers: entries with every word of the query first (on SQLite
 those with the words within :data:`NEAR_WORDS` words of each other before the
@@ -325,7 +329,7 @@ def _tsvector_ranked(
 ) -> Ranked:
     """PostgreSQL: entries with every word first (by cover density), then the others.
 
-    Words and filters are one tsquery over ``search_words`` and its GIN index.
+    Words and filters are one tsquery over the indexed expression :data:`_WORDS`.
     Each tier is counted up to ``SEARCH_COUNT_LIMIT_POSTGRESQL`` matches or
     the end of the next page (``limit``): a word found in most entries costs
     no more than a rare one. More matches than that make the total a lower
@@ -367,9 +371,9 @@ def _tsvector_ranked(
 def _tsvector_tier(where: list[Any], rank: Any, count: int, start: int, limit: int) -> list[int]:
     """Like :func:`_fts5_tier`: more than the window's matches rank only the newest ones.
 
-    ``ts_rank_cd`` reads each ranked match's positional vector (TOASTed for
-    long texts: tens of microseconds each, more when not cached), so only the
-    newest ``SEARCH_RANK_WINDOW_POSTGRESQL`` are ranked.
+    ``ts_rank_cd`` needs each ranked match's positional vector, made from its
+    (TOASTed) ``search_text`` then: tens of microseconds each, more when not
+    cached, so only the newest ``SEARCH_RANK_WINDOW_POSTGRESQL`` are ranked.
     """
     window = current_app.config.get("SEARCH_RANK_WINDOW_POSTGRESQL", RANK_WINDOW_POSTGRESQL)
     newest_first = (Entry.id.desc(),)
