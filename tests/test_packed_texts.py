@@ -20,16 +20,13 @@ from flask_migrate import downgrade
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from service import create_app
-from service.accounts import create_token
-from service.cities import add_city
 from service.entries.search import matching_ids
 from service.store.db import MIGRATIONS, init_db
 from service.store.models import Entry, db
-from tests.conftest import Api, base_config, event_body, practice_body
+from tests.conftest import Api, event_body, practice_body
 from tests.test_db import _fresh_urls
+from tests.test_search_migration import migrated
 
-REVISION = "0013_packed_texts"
 LONG = "Дети и родители провели День города в парке. " * 60
 
 
@@ -129,20 +126,10 @@ def test_a_connection_without_the_function_cannot_write(
         _fts_consistent()
 
 
-def _previous() -> str:
-    return "0010_lemma_search"
-
-
 def test_downgrade_and_upgrade_keep_texts_and_hits(tmp_path: Path) -> None:
     queries = ["день города", "ребёнок праздник", "субботник сквер", "липа"]
     for url in _fresh_urls(tmp_path):
-        app = create_app(base_config(url, tmp_path))
-        client = app.test_client()
-        with app.app_context():
-            init_db()
-            token = create_token(add_city("omsk", "Омск", "Омская область"), "t")[1]
-            db.session.commit()
-        auth = {"Authorization": f"Bearer {token}"}
+        app, client, auth = migrated(url, tmp_path)
         bodies = [
             practice_body(title="Праздник двора", summary=LONG, body=None),
             event_body(title="Субботник", summary="Уборка сквера.", results="Высажены липы."),
@@ -154,7 +141,7 @@ def test_downgrade_and_upgrade_keep_texts_and_hits(tmp_path: Path) -> None:
         with app.app_context():
             texts = db.session.scalars(db.select(Entry.summary).order_by(Entry.id)).all()
             db.session.commit()
-            downgrade(directory=MIGRATIONS, revision=_previous())
+            downgrade(directory=MIGRATIONS, revision="0010_lemma_search")
             if db.engine.dialect.name == "sqlite":
                 assert _stored_types() == {"text"}
                 stored = db.session.scalars(text("SELECT summary FROM entries ORDER BY id"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from flask import Flask
+from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
@@ -28,17 +30,21 @@ def _old_index_finds(stem: str) -> int:
     return db.session.execute(text(query), {"w": stem}).scalar() or 0
 
 
+def migrated(url: str, tmp_path: Path) -> tuple[Flask, FlaskClient, dict[str, str]]:
+    """An app on a database at the newest migration, with Omsk; its client, an auth header."""
+    app = create_app(base_config(url, tmp_path))
+    with app.app_context():
+        init_db()
+        token = create_token(add_city("omsk", "Омск", "Омская область"), "t")[1]
+        db.session.commit()
+    return app, app.test_client(), {"Authorization": f"Bearer {token}"}
+
+
 def test_downgrade_and_upgrade_keep_entries_and_their_index(tmp_path: Path) -> None:
     previous = ScriptDirectory(MIGRATIONS).get_revision(REVISION).down_revision
     assert isinstance(previous, str)
     for url in _fresh_urls(tmp_path):
-        app = create_app(base_config(url, tmp_path))
-        client = app.test_client()
-        with app.app_context():
-            init_db()
-            token = create_token(add_city("omsk", "Омск", "Омская область"), "t")[1]
-            db.session.commit()
-        auth = {"Authorization": f"Bearer {token}"}
+        app, client, auth = migrated(url, tmp_path)
         for title in ("Празднование Дня города", "Дню города — концерт"):
             body = event_body(title=title, summary="Праздник.", results="", topics=["culture"])
             assert client.post("/api/v1/events", json=body, headers=auth).status_code == 201

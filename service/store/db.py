@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,19 @@ from service.vocab import TOPICS
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 migrate = Migrate(directory=MIGRATIONS)
+
+
+def migration(name: str) -> Any:
+    """A migration file of ``versions`` (``0010_lemma_search``) as a module, for a later one.
+
+    Their names start with a digit, so ``import`` cannot name them.
+    """
+    path = Path(MIGRATIONS, "versions", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

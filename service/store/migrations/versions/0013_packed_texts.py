@@ -23,14 +23,13 @@ Revision ID: 0013_packed_texts
 Revises: 0010_lemma_search
 """
 
-import importlib.util
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
+from service.store.db import migration
 from service.store.models import UNPACK_FUNCTION, unpack_text
 from service.store.snapshots import compress
 
@@ -41,11 +40,7 @@ depends_on = None
 
 BATCH = 500
 
-_0010 = Path(__file__).with_name("0010_lemma_search.py")
-_spec = importlib.util.spec_from_file_location("search_0010", _0010)
-assert _spec is not None and _spec.loader is not None
-v0010: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(v0010)
+v0010 = migration("0010_lemma_search")
 
 
 def _unpacked(row: str) -> str:
