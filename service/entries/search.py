@@ -20,11 +20,12 @@ same lemmas, so both find the same entries:
   (:class:`service.store.models.PackedText`); the triggers that keep the
   index read it through the SQL function ``asdg_unpack``.
 - PostgreSQL: no stored vector (migration 0013_packed_texts): a GIN index on
-  an expression over ``search_text``, ``simple`` configuration (no stemming
-  of its own: the lemmas are already there): the distinct lemmas without
-  positions plus one lexeme per filter value (``=zspublished``, like FTS5's
-  facets column). Queries write the very same expression (:data:`_WORDS`),
-  so the index matches, filters and counts; the newest
+  the SQL function ``asdg_search_words()`` of ``search_text`` and the filtered
+  columns, ``simple`` configuration (no stemming of its own: the lemmas are
+  already there): the distinct lemmas without positions plus one lexeme per
+  filter value (``=zspublished``, like FTS5's facets column). Queries call
+  the very same function (:data:`_WORDS`), so the index matches, filters and
+  counts (its declared cost tells the planner not to compute it row by row); the newest
   ``SEARCH_RANK_WINDOW_POSTGRESQL`` matches of a tier are ranked by
   ``ts_rank_cd`` (cover density: words close together count more) over
   their positional vector, made from ``search_text`` as they are ranked. A
@@ -210,16 +211,17 @@ _VECTOR: Any = literal_column(
     "to_tsvector('simple'::regconfig, split_part(entries.search_text, '|', 1))"
 )
 #: The same lemmas without positions and the filter lexemes: what matching and counting read.
-#: The expression of the GIN index ``ix_entries_search_words`` (migration
-#: 0013_packed_texts), written the same way, so the planner reads the index.
-_WORDS: Any = literal_column(
-    "(strip(to_tsvector('simple'::regconfig, split_part(entries.search_text, '|', 1)))"
-    " || array_to_tsvector(ARRAY['=zs' || entries.status, '=zo' || entries.origin,"
-    " '=zk' || entries.kind, '=zc' || entries.city_id::text,"
-    " '=zy' || coalesce(entries.year::text, 'none'),"
-    " '=zf' || coalesce(entries.format, 'none'), '=zl' || coalesce(entries.level, 'none')])"
-    " || array_to_tsvector(string_to_array(regexp_replace("
-    r"trim(split_part(entries.search_text, '|', 2)), '(\S+)', '=\1', 'g'), ' ')))"
+#: The function the GIN index ``ix_entries_search_words`` is built on (migration
+#: 0013_packed_texts), called the same way, so the planner reads the index.
+_WORDS: Any = func.asdg_search_words(
+    Entry.search_text,
+    Entry.status,
+    Entry.origin,
+    Entry.kind,
+    Entry.city_id,
+    Entry.year,
+    Entry.format,
+    Entry.level,
 )
 _TSCONFIG: Any = literal_column("'simple'::regconfig")
 
