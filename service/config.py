@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "FEED_CACHE_BYTES": 64 * 1024 * 1024,
     # Search
     "SEARCH_RANK_WINDOW": 5000,
-    "SEARCH_RANK_WINDOW_POSTGRESQL": 300,
+    "SEARCH_RANK_WINDOW_POSTGRESQL": 100,
     "SEARCH_COUNT_LIMIT_POSTGRESQL": 1000,
     # Push (WebSub): this instance is the hub of its own feeds and subscribes to other hubs.
     "WEBSUB_HUB": True,
