@@ -19,13 +19,12 @@ same lemmas, so both find the same entries:
   ranked, the rest follow newest first. ``search_text`` is stored compressed
   (:class:`service.store.models.PackedText`); the triggers that keep the
   index read it through the SQL function ``asdg_unpack``.
-- PostgreSQL: no stored vector (migration 0013_packed_texts): a GIN index on
-  the SQL function ``asdg_search_words()`` of ``search_text`` and the filtered
-  columns, ``simple`` configuration (no stemming of its own: the lemmas are
-  already there): the distinct lemmas without positions plus one lexeme per
-  filter value (``=zspublished``, like FTS5's facets column). Queries call
-  the very same function (:data:`_WORDS`), so the index matches, filters and
-  counts (its declared cost tells the planner not to compute it row by row); the newest
+- PostgreSQL: the generated ``tsvector`` column ``search_words``, ``simple``
+  configuration (no stemming of its own: the lemmas are already there): the
+  distinct lemmas without positions plus one lexeme per filter value
+  (``=zspublished``, like FTS5's facets column), small enough to stay in the
+  row, with the GIN index that matches, filters and counts. No positional
+  vector is stored (migration 0013_packed_texts): the newest
   ``SEARCH_RANK_WINDOW_POSTGRESQL`` matches of a tier are ranked by
   ``ts_rank_cd`` (cover density: words close together count more) over
   their positional vector, made from ``search_text`` as they are ranked. A
@@ -210,19 +209,9 @@ _FTS: Any = literal_column("entries_fts")
 _VECTOR: Any = literal_column(
     "to_tsvector('simple'::regconfig, split_part(entries.search_text, '|', 1))"
 )
-#: The same lemmas without positions and the filter lexemes: what matching and counting read.
-#: The function the GIN index ``ix_entries_search_words`` is built on (migration
-#: 0013_packed_texts), called the same way, so the planner reads the index.
-_WORDS: Any = func.asdg_search_words(
-    Entry.search_text,
-    Entry.status,
-    Entry.origin,
-    Entry.kind,
-    Entry.city_id,
-    Entry.year,
-    Entry.format,
-    Entry.level,
-)
+#: The same lemmas without positions and the filter lexemes, kept in the row (GIN-indexed):
+#: what matching, filtering and counting read.
+_WORDS: Any = literal_column("entries.search_words")
 _TSCONFIG: Any = literal_column("'simple'::regconfig")
 
 
@@ -331,7 +320,7 @@ def _tsvector_ranked(
 ) -> Ranked:
     """PostgreSQL: entries with every word first (by cover density), then the others.
 
-    Words and filters are one tsquery over the indexed expression :data:`_WORDS`.
+    Words and filters are one tsquery over ``search_words`` and its GIN index.
     Each tier is counted up to ``SEARCH_COUNT_LIMIT_POSTGRESQL`` matches or
     the end of the next page (``limit``): a word found in most entries costs
     no more than a rare one. More matches than that make the total a lower
@@ -346,17 +335,14 @@ def _tsvector_ranked(
     start = (page - 1) * per_page
     limit = max(cap, start + 2 * per_page)  # a page beyond: the next link shows
     every = tsquery_expression(query)
-    complete_match = _WORDS.op("@@")(_to_tsquery(every).op("&&")(filtered))
-    tiers: list[tuple[list[Any], str, bool]] = [([complete_match], every, True)]
+    tiers = [(every, every, True)]
     if len(query.lemmas) > 1:
         any_ = tsquery_expression(query, every=False)
-        # Not "any & !every" in one tsquery: the index cannot answer a negation exactly,
-        # and each match would have its words computed again to check it.
-        some = _WORDS.op("@@")(_to_tsquery(any_).op("&&")(filtered))
-        tiers.append(([some, Entry.id.not_in(select(Entry.id).where(complete_match))], any_, False))
+        tiers.append((f"({any_}) & !({every})", any_, False))
     total, complete, exact = 0, 0, True
     ids: list[tuple[int, bool]] = []
-    for where, ranking, full in tiers:
+    for matching, ranking, full in tiers:
+        where = [_WORDS.op("@@")(_to_tsquery(matching).op("&&")(filtered))]
         counted = select(Entry.id).where(*where).limit(limit + 1).subquery()
         count = db.session.scalar(select(func.count()).select_from(counted)) or 0
         if count > limit:

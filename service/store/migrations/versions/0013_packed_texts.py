@@ -1,16 +1,16 @@
-"""packed texts: no stored vectors on PostgreSQL, compressed long texts on SQLite
+"""packed texts: no positional vector on PostgreSQL, compressed long texts on SQLite
 
 The search index keeps the same words (migration 0010_lemma_search); what
 changes is what the rows store beside it.
 
-- PostgreSQL: the generated ``search_vector`` and ``search_words`` columns
-  (some 15 KB a row of long notes, the largest part of the database) are
-  dropped. The GIN index ``ix_entries_search_words`` is built on the function
-  ``asdg_search_words()``, which computes what the column held (the stripped
-  lemmas of ``search_text`` and the filter lexemes); queries call that very
-  function (service.entries.search), so they read the index, and the few
-  ranked entries of a page compute their positional vector from
-  ``search_text`` when ranked.
+- PostgreSQL: the generated positional ``search_vector`` (some 9 KB a row of
+  a long note), which only ranking read, is dropped; the few ranked entries
+  of a page make their positional vector from ``search_text`` when ranked.
+  ``search_words`` (the stripped lemmas and the filter lexemes) stays stored
+  with its GIN index: matching and counting read it. (Computing it in an
+  index on an expression instead saved another 6.5 KB a row but made
+  searches for common words ten times slower: the planner can no longer
+  filter the newest rows by a cheap stored column.)
 - SQLite: ``search_text`` and the long texts of a record (:data:`PACKED`)
   become BLOBs, zstd-compressed with the change log's dictionary
   (service.store.models.PackedText), as PostgreSQL's TOAST compresses them
@@ -51,28 +51,13 @@ def _unpacked(row: str) -> str:
 DROP_TRIGGERS = v0010.v0002.SQLITE_DOWN[:3]
 EMPTY_INDEX = "INSERT INTO entries_fts(entries_fts) VALUES ('delete-all')"
 
-#: The words a search matches on PostgreSQL (0010's ``search_words``) as a function:
-#: not inlined (its ``SET``), so the planner sees its true cost (``COST``: it lemmatizes
-#: nothing but still parses the whole text) and reads the index instead of computing it
-#: row by row along another index.
-WORDS_FUNCTION = (
-    "CREATE FUNCTION asdg_search_words(search_text text, status text, origin text, kind text,"
-    " city_id integer, year integer, format text, level text) RETURNS tsvector"
-    " LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 5000 SET search_path = pg_catalog"
-    f" AS $$ SELECT {v0010.SEARCH_WORDS} $$"
-)
-WORDS_ARGUMENTS = "search_text, status, origin, kind, city_id, year, format, level"
-POSTGRESQL_UP = (
-    "DROP INDEX IF EXISTS ix_entries_search_words",
-    "ALTER TABLE entries DROP COLUMN IF EXISTS search_words, DROP COLUMN IF EXISTS search_vector",
-    WORDS_FUNCTION,
-    "CREATE INDEX ix_entries_search_words ON entries USING GIN "
-    f"(asdg_search_words({WORDS_ARGUMENTS})) WITH (fastupdate = off)",
-)
+#: PostgreSQL keeps 0010's ``search_words`` (stored, GIN-indexed: what matching, filtering
+#: and counting read) and drops the positional vector, which only ranking read: a ranked entry's
+#: vector is made from ``search_text`` (service.entries.search).
+POSTGRESQL_UP = ("ALTER TABLE entries DROP COLUMN IF EXISTS search_vector",)
 POSTGRESQL_DOWN = (
-    "DROP INDEX IF EXISTS ix_entries_search_words",
-    "DROP FUNCTION IF EXISTS asdg_search_words",
-    *v0010.POSTGRESQL_UP,
+    "ALTER TABLE entries ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+    "(to_tsvector('simple'::regconfig, split_part(search_text, '|', 1))) STORED",
 )
 
 
