@@ -151,6 +151,25 @@ def test_forged_relays_and_tombstones_are_refused(
     assert titles(m)[victim] == "Правка из Иркутска" and other not in titles(m)
 
 
+def test_a_relay_cannot_change_what_a_signed_record_shows(
+    net: dict[str, Instance], server: FeedServer
+) -> None:
+    """The HTML beside a record is not signed: a mirror renders a record from its signed fields."""
+    a, m = net["a"], net["m"]
+    token = a.add_city("irkutsk", "Иркутск")
+    a.api("POST", "/api/v1/practices", token, practice_body(summary="Озеленение дворов."))
+    subscribe_and_poll(m, a.url("/feeds/all.atom?kind=event"))  # A's key pinned, no records
+    ((uid, record),) = genuine(a).items()
+    h = Hostile(server)
+    source = {"id": a.url("/feeds/all.atom"), "title": "A", "url": a.url("/feeds/all.atom")}
+    _, result = subscribe_and_poll(m, h.publish("/relay.json", [{**record, "source": source}]))
+    assert result.new == 1 and result.refused == 0  # A's signature holds: the record applies
+    items = m.app.test_client().get("/feeds/network.json").json["items"]
+    (item,) = [i for i in items if i["id"] == uid]
+    assert item["content_html"] != "<p>x</p>"  # what the relay put beside the record
+    assert "Озеленение дворов." in item["content_html"]
+
+
 def test_relayed_records_keep_their_signatures_and_unknown_keys_wait(
     net: dict[str, Instance], tmp_path: Path
 ) -> None:

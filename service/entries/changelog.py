@@ -85,7 +85,7 @@ def snapshot(entry: Entry, *, content_html: str | None = None) -> Record:
     """The entry as feeds publish it: every structured field, plain JSON values.
 
     ``content_html`` is the entry's rendered, sanitized HTML when the caller
-    has it already (a mirrored record carries its publisher's rendering);
+    has it already (a generic mirrored entry: its sanitized content);
     otherwise it is rendered here from the Markdown fields.
     """
     city = entry.city

@@ -139,18 +139,16 @@ def _fill(entry: Entry, values: dict[str, Any], *, new: bool) -> None:
         setattr(entry, name, value)
 
 
-def _published_html(entry: Entry, data: dict[str, Any]) -> str | None:
+def _published_html(entry: Entry) -> str | None:
     """The HTML the change log publishes for a mirrored entry, when known without rendering.
 
-    A generic entry's is its stored (sanitized) content; a record of our
-    extension carries its publisher's rendering of the same fields, which the
-    parser sanitized under this service's one HTML policy (:mod:`feeds.html`),
-    so it is used as it is rather than rendered from the Markdown anew
-    (rendering is the larger part of storing an entry). None: render it.
+    A generic entry's is its stored (sanitized) content. A record of our
+    extension is rendered here from its fields: the HTML beside a record in
+    a feed is not covered by its signature (``feeds.signing.UNSIGNED``), so a
+    relay could show feed readers other words than the signed ones under the
+    origin's name. None: render it.
     """
-    if entry.content_html is not None:
-        return entry.content_html
-    return data.get("content_html") or None
+    return entry.content_html
 
 
 def _insert_new(new: list[Entry]) -> None:
@@ -203,7 +201,7 @@ def apply_plan(plan: Plan, cities: dict[str, City], sub_id: int) -> None:
         city = _city_for(version.city, data["city"], cities, version.origin)
         _fill(entry, _values(version.payload, city, topics, sub_id), new=fresh)
         refresh_search_text(entry)
-        events.append((version.updated, 0, len(events), entry, _published_html(entry, data)))
+        events.append((version.updated, 0, len(events), entry, _published_html(entry)))
     db.session.flush()  # updated entries and new cities (the new entries need their ids)
     for entry in new:
         entry.city_id = entry.city.id
