@@ -26,12 +26,9 @@ Revision ID: 0010_lemma_search
 Revises: 0007
 """
 
-import importlib.util
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import snowballstemmer
 import sqlalchemy as sa
@@ -39,6 +36,7 @@ from alembic import op
 
 from service.entries.search import index_text
 from service.fields import searchable
+from service.store.db import migration
 
 revision = "0010_lemma_search"
 down_revision = "0012"
@@ -47,11 +45,7 @@ depends_on = None
 
 BATCH = 500
 
-_0002 = Path(__file__).with_name("0002_search.py")
-_spec = importlib.util.spec_from_file_location("search_0002", _0002)
-assert _spec is not None and _spec.loader is not None
-v0002: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(v0002)
+v0002 = migration("0002_search")
 
 
 def stored(row: str) -> str:
