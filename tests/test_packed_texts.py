@@ -77,7 +77,7 @@ def test_rows_are_compact_and_search_follows_writes(app: Flask, api: Api, omsk: 
             assert size is not None and size < len(LONG.encode()) / 10
             _fts_consistent()
         else:
-            assert _vector_columns() == ["search_words"]  # no positional vector
+            assert _vector_columns() == []  # no stored vector: word numbers (0014_word_ids)
     assert found(api.client, "ребёнок день городов") == [
         ("Праздник двора", False),
         ("Субботник", True),  # only "города" (results, city)

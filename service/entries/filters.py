@@ -14,7 +14,7 @@ takes one value, and filters of different names must all hold.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -167,24 +167,27 @@ def fts5(found: Conditions) -> str | None:
     return "facets : (" + _render(found, lambda t: f'"{t}"', " AND ", " OR ") + ")"
 
 
-#: What begins a filter token in PostgreSQL's indexed words (``=zspublished``):
+#: What begins a filter lexeme in PostgreSQL's indexed words (``=zspublished``):
 #: never the start of a word's lemma, so a text cannot pass for a filter value.
 TSVECTOR_FACET_MARK = "="
 
 
-def _lexeme(token: str) -> str:
-    escaped = token.replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{TSVECTOR_FACET_MARK}{escaped}'"
+def facet_lexemes(found: Conditions) -> list[str]:
+    """The filter lexemes the conditions name, as PostgreSQL indexes them (``=zspublished``)."""
+    tokens = [facet(t.column, t.value) for t in (*found.all_of, *found.visible_if)]
+    tokens += [topic_token(c) for c in found.topics]
+    return [TSVECTOR_FACET_MARK + t for t in tokens]
 
 
-def tsquery(found: Conditions) -> str | None:
-    """The conditions as tsquery text over the filter lexemes of the indexed words.
+def index_query(found: Conditions, term: Callable[[str], str]) -> str | None:
+    """The conditions as a boolean query over PostgreSQL's filter lexemes.
 
     PostgreSQL's counterpart of :func:`fts5` (migrations 0010_lemma_search and
-    0013_packed_texts put the same tokens, marked by :data:`TSVECTOR_FACET_MARK`,
-    into the GIN-indexed expression), so a search filters inside the index.
+    0014_word_ids put the same lexemes, marked by :data:`TSVECTOR_FACET_MARK`,
+    into the GIN-indexed ``search_ids``), so a search filters inside the index;
+    ``term`` writes one lexeme as a term of the query (its number there).
     None when nothing can match.
     """
     if found.impossible:
         return None
-    return _render(found, _lexeme, " & ", " | ")
+    return _render(found, lambda t: term(TSVECTOR_FACET_MARK + t), " & ", " | ")

@@ -19,12 +19,17 @@ same lemmas, so both find the same entries:
   ranked, the rest follow newest first. ``search_text`` is stored compressed
   (:class:`service.store.models.PackedText`); the triggers that keep the
   index read it through the SQL function ``asdg_unpack``.
-- PostgreSQL: the generated ``tsvector`` column ``search_words``, ``simple``
-  configuration (no stemming of its own: the lemmas are already there): the
-  distinct lemmas without positions plus one lexeme per filter value
-  (``=zspublished``, like FTS5's facets column), small enough to stay in the
-  row, with the GIN index that matches, filters and counts. No positional
-  vector is stored (migration 0013_packed_texts): the newest
+- PostgreSQL: the generated column ``search_ids`` (migration 0014_word_ids):
+  the numbers (``hashtext``) of the entry's distinct lemmas, as the ``simple``
+  configuration reads them (no stemming of its own: the lemmas are already
+  there), and of one lexeme per filter value (``=zspublished``, like FTS5's
+  facets column): an ``int4[]`` small enough to stay in the row, with the GIN
+  index (``intarray``'s ``gin__int_ops``) that matches, filters and counts with
+  one ``query_int``. A query's words and filter values get their numbers from
+  the database (:func:`word_ids`), so both sides use the same function. Two
+  words may share a number (one pair in some 10^9): a search for one then
+  also finds the other's entries, ranked after the real matches. No
+  positional vector is stored (migration 0013_packed_texts): the newest
   ``SEARCH_RANK_WINDOW_POSTGRESQL`` matches of a tier are ranked by
   ``ts_rank_cd`` (cover density: words close together count more) over
   their positional vector, made from ``search_text`` as they are ranked. A
@@ -39,29 +44,31 @@ partial ("совпадают не все слова").
 
 User input never reaches the index as query syntax: only words (letters and
 digits) are kept, and the index query is built from their lemmas, each quoted
-(FTS5) or a plain word (tsquery). Quotes, ``*``, ``NEAR``, ``AND``/``OR``,
+(FTS5) or a number (PostgreSQL's ``query_int``). Quotes, ``*``, ``NEAR``, ``AND``/``OR``,
 parentheses and column filters are just characters.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import Select, bindparam, cast, column, func, literal_column, select, table
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy import Select, bindparam, column, func, literal_column, select, table
+from sqlalchemy import text as sql_text
 
 from service.entries.access import Principal
 from service.entries.filters import (
     EntryFilter,
     Page,
     conditions,
+    facet_lexemes,
     fts5,
+    index_query,
     topic_tokens,
-    tsquery,
 )
 from service.entries.snippets import entry_texts, highlight, snippet
 from service.errors import ValidationError
@@ -193,13 +200,16 @@ def fts5_tiers(query: SearchQuery) -> list[tuple[str, bool]]:
     return [(near, True), (f"({every}) NOT ({near})", True), (f"({any_}) NOT ({every})", False)]
 
 
-def tsquery_expression(query: SearchQuery, *, every: bool = True) -> str:
-    """A ``to_tsquery('simple', ...)`` expression: the words, all or any of them.
+def boolean_expression(
+    query: SearchQuery, *, every: bool = True, term: Callable[[str], str] = str
+) -> str:
+    """The words, all or any of them, as PostgreSQL's boolean query text (``&``, ``|``).
 
-    The lemmas are letters and digits only (:data:`service.language.WORD`),
-    never tsquery syntax.
+    ``term`` writes one lemma (the lemma itself for a tsquery, its number for
+    a ``query_int``). The lemmas are letters and digits only
+    (:data:`service.language.WORD`), never query syntax.
     """
-    groups = ["(" + " | ".join(f) + ")" for f in query.forms]
+    groups = ["(" + " | ".join(term(f) for f in forms) + ")" for forms in query.forms]
     return (" & " if every else " | ").join(groups)
 
 
@@ -209,10 +219,12 @@ _FTS: Any = literal_column("entries_fts")
 _VECTOR: Any = literal_column(
     "to_tsvector('simple'::regconfig, split_part(entries.search_text, '|', 1))"
 )
-#: The same lemmas without positions and the filter lexemes, kept in the row (GIN-indexed):
+#: The numbers of its distinct lemmas and filter lexemes, kept in the row (GIN-indexed):
 #: what matching, filtering and counting read.
-_WORDS: Any = literal_column("entries.search_words")
+_IDS: Any = literal_column("entries.search_ids")
 _TSCONFIG: Any = literal_column("'simple'::regconfig")
+#: A ``query_int``: numbers and operators only.
+_QUERY_INT = re.compile(r"[-0-9&|!() ]+")
 
 
 def _postgresql() -> bool:
@@ -225,20 +237,39 @@ def _to_tsquery(expression: str) -> Any:
     Not a bound parameter: psycopg prepares a statement run several times and
     PostgreSQL may then plan it once for any query, blind to how common the
     words are (a backward scan of every entry for a rare word). The
-    expression is lemmas and operators only (:func:`tsquery_expression`).
+    expression is lemmas and operators only (:func:`boolean_expression`).
     """
     return func.to_tsquery(_TSCONFIG, bindparam(None, expression, literal_execute=True))
 
 
-def _tsquery(query: SearchQuery, *, every: bool = True) -> Any:
-    return _to_tsquery(tsquery_expression(query, every=every))
+def _matches(expression: str) -> Any:
+    """``search_ids @@ '...'::query_int``, the query written into the statement (as above)."""
+    if not _QUERY_INT.fullmatch(expression):
+        raise ValueError(f"not a query_int: {expression!r}")
+    return _IDS.op("@@")(literal_column(f"'{expression}'::query_int"))
+
+
+def word_ids(lexemes: Iterable[str]) -> dict[str, int]:
+    """PostgreSQL: the number ``search_ids`` holds for each lexeme (one statement for all)."""
+    unique = list(dict.fromkeys(lexemes))
+    rows = db.session.execute(
+        sql_text("SELECT t, hashtext(t) FROM unnest(CAST(:lexemes AS text[])) AS t"),
+        {"lexemes": unique},
+    )
+    return {t: int(n) for t, n in rows}
+
+
+def _lemmas(query: SearchQuery) -> list[str]:
+    return [f for forms in query.forms for f in forms]
 
 
 def matching_ids(text: str, *, every: bool = True) -> Select[Any]:
     """Ids of the entries with every word of the query (or any, ``every=False``)."""
     query = parse_query(text)
     if _postgresql():
-        return select(Entry.id).where(_WORDS.op("@@")(_tsquery(query, every=every)))
+        numbers = word_ids(_lemmas(query))
+        expression = boolean_expression(query, every=every, term=lambda f: str(numbers[f]))
+        return select(Entry.id).where(_matches(expression))
     match = fts5_every(query) if every else fts5_any(query)
     return select(_fts.c.rowid).where(_FTS.op("MATCH")(match))
 
@@ -320,29 +351,34 @@ def _tsvector_ranked(
 ) -> Ranked:
     """PostgreSQL: entries with every word first (by cover density), then the others.
 
-    Words and filters are one tsquery over ``search_words`` and its GIN index.
+    Words and filters are one ``query_int`` over ``search_ids`` and its GIN index.
     Each tier is counted up to ``SEARCH_COUNT_LIMIT_POSTGRESQL`` matches or
     the end of the next page (``limit``): a word found in most entries costs
     no more than a rare one. More matches than that make the total a lower
     bound (``Ranked.exact`` false, "более 1 000" on the page); the page itself
     is always right, since it ends before ``limit``.
     """
-    facets = tsquery(conditions(flt, viewer))
-    if facets is None:
+    found = conditions(flt, viewer)
+    if found.impossible:
         return Ranked(0, 0, [])
-    filtered = cast(bindparam(None, facets, literal_execute=True), TSQUERY)
+    numbers = word_ids([*_lemmas(query), *facet_lexemes(found)])
+
+    def number(lexeme: str) -> str:
+        return str(numbers[lexeme])
+
+    facets = index_query(found, number)
     cap = current_app.config.get("SEARCH_COUNT_LIMIT_POSTGRESQL", COUNT_LIMIT_POSTGRESQL)
     start = (page - 1) * per_page
     limit = max(cap, start + 2 * per_page)  # a page beyond: the next link shows
-    every = tsquery_expression(query)
-    tiers = [(every, every, True)]
+    every = boolean_expression(query, term=number)
+    tiers = [(every, boolean_expression(query), True)]
     if len(query.lemmas) > 1:
-        any_ = tsquery_expression(query, every=False)
-        tiers.append((f"({any_}) & !({every})", any_, False))
+        any_ = boolean_expression(query, every=False, term=number)
+        tiers.append((f"({any_}) & !({every})", boolean_expression(query, every=False), False))
     total, complete, exact = 0, 0, True
     ids: list[tuple[int, bool]] = []
     for matching, ranking, full in tiers:
-        where = [_WORDS.op("@@")(_to_tsquery(matching).op("&&")(filtered))]
+        where = [_matches(f"({matching}) & {facets}")]
         counted = select(Entry.id).where(*where).limit(limit + 1).subquery()
         count = db.session.scalar(select(func.count()).select_from(counted)) or 0
         if count > limit:
