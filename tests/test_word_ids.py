@@ -49,6 +49,8 @@ def test_the_row_holds_word_numbers_and_follows_writes(
     ).json
     with app.app_context():
         numbers = _numbers("Субботник")
+        stored = db.session.scalar(text("SELECT search_ids FROM entries"))
+        assert stored == sorted(set(stored))  # what query_int reads without sorting it
         assert _hashes("уборка", "сквер", "=zspublished", "=zkevent") <= numbers
         assert not _hashes("липа", "=zsdraft") & numbers
         db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a table of one row

@@ -27,12 +27,15 @@ depends_on = None
 
 v0010 = migration("0010_lemma_search")
 
-#: The numbers of a tsvector's lexemes (immutable: a generated column may call it).
+#: The numbers of a tsvector's lexemes, sorted and distinct: ``query_int``'s ``@@`` sorts
+#: an unsorted array each time it reads one (six times slower than the tsvector's match);
+#: a sorted one it searches as it is (three times faster). Immutable: a generated column
+#: may call it.
 WORD_IDS_FUNCTION = (
     "CREATE FUNCTION asdg_word_ids(words tsvector) RETURNS int4[] "
     "IMMUTABLE STRICT PARALLEL SAFE LANGUAGE sql AS "
-    "$$ SELECT coalesce(array_agg(hashtext(w)), '{}') "
-    "FROM unnest(pg_catalog.tsvector_to_array(words)) AS w $$"
+    "$$ SELECT coalesce(array_agg(DISTINCT n ORDER BY n), '{}') FROM "
+    "(SELECT hashtext(w) AS n FROM unnest(pg_catalog.tsvector_to_array(words)) AS w) AS ids $$"
 )
 POSTGRESQL_UP = (
     "CREATE EXTENSION IF NOT EXISTS intarray",
