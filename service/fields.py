@@ -25,6 +25,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 # The bounds live in feeds.bounds (the mirror checks remote records with them); re-exported.
@@ -228,6 +229,7 @@ def labels(kind: str) -> dict[str, str]:
     return out
 
 
+@cache
 def searchable(kind: str) -> tuple[Field, ...]:
     """The fields whose text the search indexes (contact fields included for notes)."""
     found = tuple(f for f in FIELDS[kind] if f.searchable)
