@@ -27,8 +27,9 @@ same lemmas, so both find the same entries:
   index (``intarray``'s ``gin__int_ops``) that matches, filters and counts with
   one ``query_int``. A query's words and filter values get their numbers from
   the database (:func:`word_ids`), so both sides use the same function. Two
-  words may share a number (one pair in some 10^9): a search for one then
-  also finds the other's entries, ranked after the real matches. No
+  words may share a number (some 20 pairs among 300,000 distinct words): a
+  search for one then also finds the other's entries, ranked after the real
+  matches (their rank is nil). No
   positional vector is stored (migration 0013_packed_texts): the newest
   ``SEARCH_RANK_WINDOW_POSTGRESQL`` matches of a tier are ranked by
   ``ts_rank_cd`` (cover density: words close together count more) over
