@@ -36,9 +36,8 @@ def _numbers(entry_title: str) -> set[int]:
 
 
 def _hashes(*lexemes: str) -> set[int]:
-    rows = db.session.scalars(text("SELECT hashtext(t) FROM unnest(CAST(:l AS text[])) t"),
-                              {"l": list(lexemes)})  # fmt: skip
-    return set(rows)
+    query = text("SELECT hashtext(t) FROM unnest(CAST(:l AS text[])) t")
+    return set(db.session.scalars(query, {"l": list(lexemes)}))
 
 
 def test_the_row_holds_word_numbers_and_follows_writes(
@@ -97,9 +96,11 @@ def test_words_sharing_a_number_rank_the_real_match_first(
 
 def test_downgrade_to_0013_and_back_keeps_hits(postgresql: str, tmp_path: Path) -> None:
     app, client, auth = migrated(_fresh_urls(tmp_path)[-1], tmp_path)
-    for body, path in ((practice_body(title="Праздник двора", summary="Дети в парке."),
-                        "practices"),
-                       (event_body(title="Субботник", summary="Уборка сквера."), "events")):  # fmt: skip
+    bodies = {
+        "practices": practice_body(title="Праздник двора", summary="Дети в парке."),
+        "events": event_body(title="Субботник", summary="Уборка сквера."),
+    }
+    for path, body in bodies.items():
         assert client.post(f"/api/v1/{path}", json=body, headers=auth).status_code == 201
     queries = ["ребёнок парк", "сквер", "праздник уборка"]
     hits = [found(client, q) for q in queries]
