@@ -15,6 +15,7 @@ from flask import Flask
 from flask_migrate import downgrade
 from sqlalchemy import text
 
+from service.entries.search import word_ids
 from service.store.db import MIGRATIONS, init_db
 from service.store.models import db
 from tests.conftest import Api, event_body, practice_body
@@ -36,8 +37,7 @@ def _numbers(entry_title: str) -> set[int]:
 
 
 def _hashes(*lexemes: str) -> set[int]:
-    query = text("SELECT hashtext(t) FROM unnest(CAST(:l AS text[])) t")
-    return set(db.session.scalars(query, {"l": list(lexemes)}))
+    return set(word_ids(lexemes).values())  # the numbers a query asks for
 
 
 def test_the_row_holds_word_numbers_and_follows_writes(

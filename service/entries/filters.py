@@ -151,13 +151,18 @@ def topic_tokens(codes: Iterable[str]) -> str:
     return " ".join(topic_token(c) for c in codes)
 
 
+def _token_groups(found: Conditions) -> list[list[str]]:
+    """The filter tokens the conditions name: every group must hold, by one of its tokens."""
+    groups = [[facet(t.column, t.value)] for t in found.all_of]
+    groups.append([facet(t.column, t.value) for t in found.visible_if])
+    if found.topics:
+        groups.append([topic_token(c) for c in found.topics])
+    return groups
+
+
 def _render(found: Conditions, quote: Any, and_: str, or_: str) -> str:
     """The conditions over the index's filter tokens, each made a term by ``quote``."""
-    terms = [quote(facet(t.column, t.value)) for t in found.all_of]
-    terms.append("(" + or_.join(quote(facet(t.column, t.value)) for t in found.visible_if) + ")")
-    if found.topics:
-        terms.append("(" + or_.join(quote(topic_token(c)) for c in found.topics) + ")")
-    return and_.join(terms)
+    return and_.join("(" + or_.join(map(quote, g)) + ")" for g in _token_groups(found))
 
 
 def fts5(found: Conditions) -> str | None:
@@ -174,9 +179,7 @@ TSVECTOR_FACET_MARK = "="
 
 def facet_lexemes(found: Conditions) -> list[str]:
     """The filter lexemes the conditions name, as PostgreSQL indexes them (``=zspublished``)."""
-    tokens = [facet(t.column, t.value) for t in (*found.all_of, *found.visible_if)]
-    tokens += [topic_token(c) for c in found.topics]
-    return [TSVECTOR_FACET_MARK + t for t in tokens]
+    return [TSVECTOR_FACET_MARK + t for group in _token_groups(found) for t in group]
 
 
 def index_query(found: Conditions, term: Callable[[str], str]) -> str | None:
